@@ -8,20 +8,36 @@ EXTENSION = kpi_mail
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
 
 MODULE_big = kpi_mail
-OBJS = \
-	kpi_mail.o \
-	settings.o \
-	calendar.o \
-	guard.o \
-	indicators.o \
-	report.o
+# foundation
+OBJS = kpi_mail.o settings.o
+# calendar (§1)
+OBJS += calendar.o
+# result guard and validations (§3, §9)
+OBJS += guard.o
+# indicators and weekly report (§2, §4)
+OBJS += indicators.o report.o
+# mail delivery (§5, §6)
+
+# attach (§8)
+
 
 DATA = kpi_mail--1.0.sql
 PGFILEDESC = "kpi_mail - weekly KPI mail and alerts"
 
 REGRESS = setup
+# guard, validations, settings
+REGRESS += 
+# calendar
+REGRESS += 
+# indicators and report
+REGRESS += 
+# delivery
+REGRESS += 
+# attach
+REGRESS += 
 
 PG_CPPFLAGS += -DKPI_MAIL_VERSION=\"$(EXTVERSION)\" $(shell pkg-config --cflags libcurl)
+# PostgreSQL's own headers (fmgr.h, ilist.h) trip -Wunused-parameter under -Wextra.
 PG_CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Werror
 SHLIB_LINK += $(shell pkg-config --libs libcurl)
 

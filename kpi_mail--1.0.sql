@@ -269,7 +269,78 @@ COMMENT ON FUNCTION kpi_mail.source_query(text) IS 'Requête SQL normalisée de 
  * §5/§6 Recipients, outbox, delivery, alerts, schedule.
  * ====================================================================== */
 
--- [delivery]
+CREATE TABLE kpi_mail.recipient (
+	recipient_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	email text NOT NULL,
+	display_name text,
+	role text NOT NULL,
+	CONSTRAINT recipient_role_check CHECK (role IN ('report', 'alert'))
+);
+CREATE UNIQUE INDEX recipient_email_role_key ON kpi_mail.recipient (pg_catalog.lower(email), role);
+COMMENT ON TABLE kpi_mail.recipient IS 'Destinataires des mails : rôle report (rapport hebdomadaire) ou alert (alertes)';
+COMMENT ON COLUMN kpi_mail.recipient.recipient_id IS 'Identifiant interne du destinataire';
+COMMENT ON COLUMN kpi_mail.recipient.email IS 'Adresse e-mail';
+COMMENT ON COLUMN kpi_mail.recipient.display_name IS 'Nom affiché';
+COMMENT ON COLUMN kpi_mail.recipient.role IS 'Rôle : report (rapport hebdomadaire) ou alert (alertes)';
+
+/*
+ * Every mail is first a row here, committed with the transaction that queued
+ * it; delivery reads the outbox (§6).
+ */
+CREATE TABLE kpi_mail.outbox (
+	message_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	kind text NOT NULL,
+	period_end date,
+	forced boolean NOT NULL DEFAULT false,
+	reminder_source text,
+	reminder_id bigint,
+	recipients text[] NOT NULL,
+	subject text NOT NULL,
+	body text NOT NULL,
+	status text NOT NULL DEFAULT 'pending',
+	attempts integer NOT NULL DEFAULT 0,
+	next_attempt_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	last_error text,
+	smtp_reply text,
+	queued_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	sent_at timestamptz,
+	CONSTRAINT outbox_kind_check CHECK (kind IN ('weekly_report', 'alert')),
+	CONSTRAINT outbox_status_check CHECK (status IN ('pending', 'sent', 'failed'))
+);
+-- At most one weekly report per period unless forced (§6).
+CREATE UNIQUE INDEX outbox_one_report_per_period ON kpi_mail.outbox (period_end)
+	WHERE kind = 'weekly_report' AND NOT forced;
+CREATE INDEX outbox_due ON kpi_mail.outbox (next_attempt_at) WHERE status = 'pending';
+COMMENT ON TABLE kpi_mail.outbox IS 'Mails en attente d''envoi ou envoyés';
+COMMENT ON COLUMN kpi_mail.outbox.message_id IS 'Identifiant interne du message';
+COMMENT ON COLUMN kpi_mail.outbox.kind IS 'Type : weekly_report (rapport hebdomadaire) ou alert (alerte)';
+COMMENT ON COLUMN kpi_mail.outbox.period_end IS 'Rapport : dernier jour de la période';
+COMMENT ON COLUMN kpi_mail.outbox.forced IS 'Rapport : envoi forcé (en plus du rapport de la période)';
+COMMENT ON COLUMN kpi_mail.outbox.reminder_source IS 'Alerte : table source de la relance';
+COMMENT ON COLUMN kpi_mail.outbox.reminder_id IS 'Alerte : identifiant de la relance';
+COMMENT ON COLUMN kpi_mail.outbox.recipients IS 'Adresses des destinataires';
+COMMENT ON COLUMN kpi_mail.outbox.subject IS 'Objet du mail';
+COMMENT ON COLUMN kpi_mail.outbox.body IS 'Corps du mail';
+COMMENT ON COLUMN kpi_mail.outbox.status IS 'État : pending (à envoyer), sent (envoyé) ou failed (abandonné)';
+COMMENT ON COLUMN kpi_mail.outbox.attempts IS 'Nombre de tentatives d''envoi';
+COMMENT ON COLUMN kpi_mail.outbox.next_attempt_at IS 'Prochaine tentative d''envoi';
+COMMENT ON COLUMN kpi_mail.outbox.last_error IS 'Dernière erreur d''envoi';
+COMMENT ON COLUMN kpi_mail.outbox.smtp_reply IS 'Réponse du serveur SMTP';
+COMMENT ON COLUMN kpi_mail.outbox.queued_at IS 'Mise en file d''attente';
+COMMENT ON COLUMN kpi_mail.outbox.sent_at IS 'Envoi accepté par le serveur SMTP';
+
+/* One row per alerted reminder: one reminder never gets the same alert twice (§5). */
+CREATE TABLE kpi_mail.alert_log (
+	reminder_source text NOT NULL,
+	reminder_id bigint NOT NULL,
+	first_alerted_at timestamptz NOT NULL,
+	last_alerted_at timestamptz NOT NULL,
+	alert_count integer NOT NULL DEFAULT 1,
+	PRIMARY KEY (reminder_source, reminder_id)
+);
+COMMENT ON TABLE kpi_mail.alert_log IS 'Relances ayant déjà fait l''objet d''une alerte';
+
+-- [delivery: more]
 
 /* ======================================================================
  * §8 Attaching the company's own tables.
@@ -288,4 +359,12 @@ SELECT pg_catalog.pg_extension_config_dump('kpi_mail.payment_reminder', '');
 SELECT pg_catalog.pg_extension_config_dump('kpi_mail.invoice_invoice_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('kpi_mail.payment_reminder_reminder_id_seq', '');
 
+SELECT pg_catalog.pg_extension_config_dump('kpi_mail.recipient', '');
+SELECT pg_catalog.pg_extension_config_dump('kpi_mail.recipient_recipient_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('kpi_mail.outbox', '');
+SELECT pg_catalog.pg_extension_config_dump('kpi_mail.outbox_message_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('kpi_mail.alert_log', '');
+
 REVOKE ALL ON kpi_mail.settings FROM PUBLIC;
+REVOKE ALL ON kpi_mail.outbox FROM PUBLIC;
+-- [privileges: more]
