@@ -9,7 +9,7 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).co
 
 MODULE_big = kpi_mail
 # foundation
-OBJS = kpi_mail.o settings.o
+OBJS = kpi_mail.o settings.o textfmt.o
 # calendar (§1)
 OBJS += calendar.o
 # result guard and validations (§3, §9)
