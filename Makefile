@@ -17,6 +17,7 @@ OBJS += guard.o
 # indicators and weekly report (§2, §4)
 OBJS += indicators.o report.o
 # mail delivery (§5, §6)
+OBJS += message.o smtp.o delivery.o
 
 # attach (§8)
 
@@ -32,7 +33,7 @@ REGRESS +=
 # indicators and report
 REGRESS += 
 # delivery
-REGRESS += 
+REGRESS += delivery
 # attach
 REGRESS += 
 
