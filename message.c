@@ -25,6 +25,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
+#include "utils/json.h"
 #include "utils/timestamp.h"
 
 #include "message.h"
@@ -157,6 +158,19 @@ to_utf8(const char *s)
 	return pg_server_to_any(s, strlen(s), PG_UTF8);
 }
 
+/* s as a JSON string ("a\\r\\nb": one line, control characters visible), or NULL. */
+static const char *
+json_or_null(const char *s)
+{
+	StringInfoData buf;
+
+	if (s == NULL)
+		return "NULL";
+	initStringInfo(&buf);
+	escape_json(&buf, s);
+	return buf.data;
+}
+
 /* Errors out unless address is safe to write in a header and in SMTP. */
 static void
 check_address(const char *address, const char *what)
@@ -164,8 +178,7 @@ check_address(const char *address, const char *what)
 	if (!kpi_message_address_ok(address))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("adresse %s invalide : %s", what,
-						address ? quote_literal_cstr(address) : "NULL"),
+				 errmsg("adresse %s invalide : %s", what, json_or_null(address)),
 				 errhint("Une adresse simple est attendue, par exemple nom@example.fr, sans espace ni retour à la ligne.")));
 }
 
@@ -363,22 +376,34 @@ at_line_end(const char *p)
 	return *p == '\0' || *p == '\n' || (p[0] == '\r' && p[1] == '\n');
 }
 
+/* Appends one octet as "=XX". */
+static void
+append_qp_escape(StringInfo buf, unsigned char c)
+{
+	appendStringInfoChar(buf, '=');
+	appendStringInfoChar(buf, hexdigits[c >> 4]);
+	appendStringInfoChar(buf, hexdigits[c & 0xF]);
+}
+
 /*
  * Appends the body in quoted-printable.  LF and CRLF become CRLF line
- * breaks; a lone CR is encoded.  Long lines get soft breaks ("=" CRLF).
- * A '.' or "From " starting a wire line is encoded, as are blanks ending
- * one.  A body without a final line feed ends with a soft break, so that the
- * CRLF the SMTP data needs adds nothing to the text.
+ * breaks; a lone CR is encoded.  Long lines get soft breaks ("=" CRLF),
+ * never inside a UTF-8 character.  A '.' or "From " starting a wire line is
+ * encoded, as are blanks ending one.  A body without a final line feed ends
+ * with a soft break, so that the CRLF the SMTP data needs adds nothing to
+ * the text.
  */
 static void
 append_qp_body(StringInfo buf, const char *body)
 {
-	const char *p = body;
+	const unsigned char *p = (const unsigned char *) body;
+	const unsigned char *end = p + strlen(body);
 	int			linelen = 0;
 
-	while (*p)
+	while (p < end)
 	{
-		unsigned char c = (unsigned char) *p;
+		unsigned char c = *p;
+		int			clen;
 		bool		literal;
 		int			toklen;
 
@@ -389,18 +414,22 @@ append_qp_body(StringInfo buf, const char *body)
 			p += (c == '\r') ? 2 : 1;
 			continue;
 		}
+		/* a UTF-8 character is one unit: all its octets on the same line */
+		clen = (c >= 0xC0) ? Min(pg_utf_mblen(p), end - p) : 1;
 		for (;;)
 		{
-			if (c == ' ' || c == '\t')
-				literal = !at_line_end(p + 1);
+			if (clen > 1)
+				literal = false;
+			else if (c == ' ' || c == '\t')
+				literal = !at_line_end((const char *) p + 1);
 			else
 				literal = c >= 33 && c <= 126 && c != '=';
-			if (linelen == 0 && (c == '.' || strncmp(p, "From ", 5) == 0))
+			if (linelen == 0 && (c == '.' || strncmp((const char *) p, "From ", 5) == 0))
 				literal = false;
-			toklen = literal ? 1 : 3;
+			toklen = literal ? 1 : 3 * clen;
 			/* keep room for the "=" of a soft break, unless the line ends here */
-			if (linelen + toklen <= QP_LINE_MAX - 1 ||
-				(linelen + toklen <= QP_LINE_MAX && at_line_end(p + 1)))
+			if (linelen == 0 || linelen + toklen <= QP_LINE_MAX - 1 ||
+				(linelen + toklen <= QP_LINE_MAX && at_line_end((const char *) p + clen)))
 				break;
 			appendStringInfoString(buf, "=\r\n");
 			linelen = 0;
@@ -408,13 +437,10 @@ append_qp_body(StringInfo buf, const char *body)
 		if (literal)
 			appendStringInfoChar(buf, (char) c);
 		else
-		{
-			appendStringInfoChar(buf, '=');
-			appendStringInfoChar(buf, hexdigits[c >> 4]);
-			appendStringInfoChar(buf, hexdigits[c & 0xF]);
-		}
+			for (int i = 0; i < clen; i++)
+				append_qp_escape(buf, p[i]);
 		linelen += toklen;
-		p++;
+		p += clen;
 	}
 	if (linelen > 0)
 		appendStringInfoString(buf, "=\r\n");
@@ -441,8 +467,7 @@ kpi_message_build(const KpiMessage *message)
 	if (!kpi_message_id_ok(message->message_id))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("identifiant de message invalide : %s",
-						message->message_id ? quote_literal_cstr(message->message_id) : "NULL"),
+				 errmsg("identifiant de message invalide : %s", json_or_null(message->message_id)),
 				 errhint("La forme attendue est <partie-gauche@domaine>.")));
 
 	initStringInfo(&buf);

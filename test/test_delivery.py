@@ -394,6 +394,54 @@ class Failures(DeliveryCase):
         self.assertTrue(row["last_error"].startswith("délai dépassé (smtp_timeout_ms) : "), row["last_error"])
         self.assertIn("WARNING:  1 mail n'a pas pu être envoyé", self.conn.notices[0])
 
+    def test_no_free_worker_slot(self):
+        """Every max_worker_processes slot busy: a WARNING at commit, the mail waits for the next run."""
+        self.server.start("hang")
+        self.sql("UPDATE kpi_mail.settings SET smtp_timeout_ms = 30000")
+        first = self.queue("Bloquant", "corps\n", due=False)
+        self.make_due()
+        sessions = []
+
+        def call(conn):
+            try:
+                self.sql("SELECT kpi_mail.deliver_outbox()", conn=conn)
+            except psycopg2.Error:
+                pass
+
+        try:
+            # one worker hangs on the server, the next ones wait for its lock
+            for _ in range(64):
+                conn = connect(self.dbname)
+                thread = threading.Thread(target=call, args=(conn,))
+                sessions.append((conn, thread))
+                thread.start()
+                deadline = time.monotonic() + 3
+                while self.workers() < len(sessions) and thread.is_alive() and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                if not thread.is_alive():
+                    break
+            self.assertFalse(thread.is_alive())
+            self.assertIn("WARNING:  aucun processus de fond disponible pour envoyer les mails", conn.notices[0])
+            # a commit that queued mail warns the same way, and the row waits
+            second = self.queue("En attente", "corps\n")
+            self.assertIn("WARNING:  aucun processus de fond disponible pour envoyer les mails",
+                          self.conn.notices[-1])
+        finally:
+            for conn, thread in sessions:
+                self.sql("SELECT pg_cancel_backend(%s)", (conn.get_backend_pid(),))
+            for conn, thread in sessions:
+                thread.join(10)
+                conn.close()
+        self.wait_idle(timeout=10)
+        self.assertEqual(self.server.messages, [])
+        for i in (first, second):
+            row = self.row(i)
+            self.assertEqual((row["status"], row["attempts"]), ("pending", 0))
+        # the next run delivers both
+        self.server.start("up")
+        self.assertEqual(self.deliver(), 2)
+        self.assertEqual(sorted(m.parse()["Subject"] for m in self.server.messages), ["Bloquant", "En attente"])
+
     def run_interrupted(self, setup_sql, interrupt):
         """Runs deliver_outbox() on a hanging server in another session; returns (error, seconds)."""
         self.server.start("hang")
