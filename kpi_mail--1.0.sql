@@ -238,7 +238,12 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	tz text := (SELECT s.timezone FROM kpi_mail.settings s);
+	attached text := kpi_mail.attached_source_query(kind);
 BEGIN
+	-- §8: an attached table of the company replaces the built-in one.
+	IF attached IS NOT NULL THEN
+		RETURN attached;
+	END IF;
 	IF kind = 'invoices' THEN
 		RETURN pg_catalog.format(
 			'SELECT i.invoice_number::text AS invoice_number, i.client_name::text AS client_name, '
@@ -347,6 +352,557 @@ COMMENT ON TABLE kpi_mail.alert_log IS 'Relances ayant déjà fait l''objet d''u
  * ====================================================================== */
 
 -- [attach]
+
+/*
+ * The attachment of the company's own tables: at most one row per kind.
+ * Names are stored as text (schema, relation, columns), not as regclass, so
+ * that pg_dump/pg_restore keeps the attachment (§7); they are resolved again
+ * at every use.
+ */
+CREATE TABLE kpi_mail.attachment (
+	kind text PRIMARY KEY,
+	schema_name text NOT NULL,
+	relation_name text NOT NULL,
+	invoice_number_column text NOT NULL,
+	client_column text NOT NULL,
+	edited_at_column text,
+	sent_on_column text,
+	reminder_id_column text,
+	reminded_on_column text,
+	recorded_at_column text,
+	result_column text,
+	result_recorded_at_column text,
+	responsible_column text,
+	attached_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	CONSTRAINT attachment_kind_check CHECK (kind IN ('invoices', 'reminders')),
+	CONSTRAINT attachment_invoices_check CHECK (kind <> 'invoices'
+		OR (edited_at_column IS NOT NULL AND sent_on_column IS NOT NULL)),
+	CONSTRAINT attachment_reminders_check CHECK (kind <> 'reminders'
+		OR (reminder_id_column IS NOT NULL AND reminded_on_column IS NOT NULL
+			AND recorded_at_column IS NOT NULL AND result_column IS NOT NULL
+			AND result_recorded_at_column IS NOT NULL))
+);
+COMMENT ON TABLE kpi_mail.attachment IS 'Tables de l''entreprise utilisées à la place des tables intégrées (factures, relances)';
+COMMENT ON COLUMN kpi_mail.attachment.kind IS 'Source remplacée : invoices (factures) ou reminders (relances)';
+COMMENT ON COLUMN kpi_mail.attachment.schema_name IS 'Schéma de la table attachée';
+COMMENT ON COLUMN kpi_mail.attachment.relation_name IS 'Nom de la table (ou vue) attachée';
+COMMENT ON COLUMN kpi_mail.attachment.invoice_number_column IS 'Colonne du Numéro de Facture';
+COMMENT ON COLUMN kpi_mail.attachment.client_column IS 'Colonne du Nom du Client';
+COMMENT ON COLUMN kpi_mail.attachment.edited_at_column IS 'Factures : colonne de la Date d''Édition (date, timestamp ou timestamptz)';
+COMMENT ON COLUMN kpi_mail.attachment.sent_on_column IS 'Factures : colonne de la Date d''Envoi de la Facture';
+COMMENT ON COLUMN kpi_mail.attachment.reminder_id_column IS 'Relances : colonne identifiant la relance (clé primaire entière ou kpi_reminder_id)';
+COMMENT ON COLUMN kpi_mail.attachment.reminded_on_column IS 'Relances : colonne de la Date de Relance';
+COMMENT ON COLUMN kpi_mail.attachment.recorded_at_column IS 'Relances : colonne de la Date de Saisie de la Relance (ou kpi_recorded_at)';
+COMMENT ON COLUMN kpi_mail.attachment.result_column IS 'Relances : colonne du Résultat de la Relance';
+COMMENT ON COLUMN kpi_mail.attachment.result_recorded_at_column IS 'Relances : colonne de la Date de Saisie du Résultat (kpi_result_recorded_at)';
+COMMENT ON COLUMN kpi_mail.attachment.responsible_column IS 'Relances : colonne de l''e-mail du responsable (facultative)';
+COMMENT ON COLUMN kpi_mail.attachment.attached_at IS 'Date de l''attachement';
+
+SELECT pg_catalog.pg_extension_config_dump('kpi_mail.attachment', '');
+REVOKE ALL ON kpi_mail.attachment FROM PUBLIC;
+
+/* Raises 22023 unless kind is 'invoices' or 'reminders'. */
+CREATE FUNCTION kpi_mail.attach_check_kind(kind text)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF kind IS NULL OR kind NOT IN ('invoices', 'reminders') THEN
+		RAISE EXCEPTION 'type de source inconnu : %', coalesce(pg_catalog.quote_literal(kind), 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+			      HINT = 'Valeurs possibles : invoices, reminders.';
+	END IF;
+END
+$$;
+
+/* The schema-qualified, safely quoted name of an attached relation. */
+CREATE FUNCTION kpi_mail.attach_qualified(schema_name text, relation_name text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN pg_catalog.format('%I.%I', schema_name, relation_name);
+
+/*
+ * Resolves the relation of an attach call: returns its relkind ('r', 'p',
+ * 'v' or 'm'), and refuses what cannot be attached (42809): other kinds
+ * (views and materialized views unless allow_view), temporary tables (the
+ * attachment would not outlive the session) and kpi_mail's own tables.
+ */
+CREATE FUNCTION kpi_mail.attach_relation_kind(relation regclass, allow_view boolean)
+RETURNS "char"
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	kind "char";
+	nsp name;
+	persistence "char";
+BEGIN
+	IF relation IS NULL THEN
+		RAISE EXCEPTION 'la relation à attacher est obligatoire'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	SELECT c.relkind, n.nspname, c.relpersistence INTO kind, nsp, persistence
+	FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+	WHERE c.oid = relation;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'la relation d''OID % n''existe pas', relation::oid
+			USING ERRCODE = 'undefined_table';
+	END IF;
+	IF kind IN ('v', 'm') AND NOT allow_view THEN
+		RAISE EXCEPTION '% est une vue : les relances doivent être dans une table', relation
+			USING ERRCODE = 'wrong_object_type',
+			      DETAIL = 'Le contrôle du Résultat de la Relance et la date de saisie du résultat sont des triggers, qui ne s''installent que sur une table.',
+			      HINT = 'Attachez la table sur laquelle la vue est construite.';
+	ELSIF kind NOT IN ('r', 'p', 'v', 'm') THEN
+		RAISE EXCEPTION '% n''est ni une table ni une vue', relation
+			USING ERRCODE = 'wrong_object_type',
+			      HINT = CASE WHEN allow_view THEN 'Attachez une table, une vue ou une vue matérialisée.'
+			                  ELSE 'Attachez une table.' END;
+	ELSIF persistence = 't' THEN
+		RAISE EXCEPTION '% est une table temporaire', relation
+			USING ERRCODE = 'wrong_object_type',
+			      HINT = 'Une table temporaire disparaît à la fin de la session : attachez une table permanente.';
+	ELSIF nsp = 'kpi_mail' THEN
+		RAISE EXCEPTION '% est une table de kpi_mail', relation
+			USING ERRCODE = 'wrong_object_type',
+			      HINT = 'Les tables intégrées sont la source par défaut : utilisez kpi_mail.detach pour y revenir.';
+	END IF;
+	RETURN kind;
+END
+$$;
+
+/*
+ * The type of a column with domains resolved to their base type, or NULL
+ * when the relation has no such (live, user) column.
+ */
+CREATE FUNCTION kpi_mail.attach_column_type(relation regclass, column_name text)
+RETURNS regtype
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	typ oid;
+	base oid;
+BEGIN
+	SELECT a.atttypid INTO typ
+	FROM pg_catalog.pg_attribute a
+	WHERE a.attrelid = relation AND a.attname = column_name AND a.attnum > 0 AND NOT a.attisdropped;
+	LOOP
+		SELECT t.typbasetype INTO base FROM pg_catalog.pg_type t WHERE t.oid = typ AND t.typtype = 'd';
+		EXIT WHEN NOT FOUND;
+		typ := base;
+	END LOOP;
+	RETURN typ;
+END
+$$;
+
+/*
+ * Checks that a column named by argument `argument` exists with a type of
+ * family `family` (text: any string type; edition: date, timestamp or
+ * timestamptz; date; timestamptz; integer: smallint, integer or bigint) and
+ * returns its base type.  A missing column raises 42703 unless missing_ok
+ * (then NULL is returned); a wrong type raises 42804.
+ */
+CREATE FUNCTION kpi_mail.attach_check_column(relation regclass, column_name text, argument text,
+	family text, missing_ok boolean DEFAULT false)
+RETURNS regtype
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	typ regtype;
+	accepted boolean;
+	expected text;
+BEGIN
+	IF column_name IS NULL THEN
+		RAISE EXCEPTION 'l''argument % est obligatoire', argument
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	typ := kpi_mail.attach_column_type(relation, column_name);
+	IF typ IS NULL THEN
+		IF missing_ok THEN
+			RETURN NULL;
+		END IF;
+		RAISE EXCEPTION 'la colonne % (argument %) n''existe pas dans %', pg_catalog.quote_ident(column_name), argument, relation
+			USING ERRCODE = 'undefined_column',
+			      HINT = 'Donnez le nom exact de la colonne, avec ses majuscules, accents et espaces, sans guillemets.';
+	END IF;
+	CASE family
+		WHEN 'text' THEN
+			accepted := (SELECT t.typcategory = 'S' FROM pg_catalog.pg_type t WHERE t.oid = typ);
+			expected := 'un type texte (text, varchar, char)';
+		WHEN 'edition' THEN
+			accepted := typ IN ('date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype);
+			expected := 'date, timestamp ou timestamptz';
+		WHEN 'date' THEN
+			accepted := typ = 'date'::regtype;
+			expected := 'date';
+		WHEN 'timestamptz' THEN
+			accepted := typ = 'timestamptz'::regtype;
+			expected := 'timestamptz (timestamp with time zone)';
+		WHEN 'integer' THEN
+			accepted := typ IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype);
+			expected := 'smallint, integer ou bigint';
+		ELSE
+			RAISE EXCEPTION 'famille de types inconnue : %', family;
+	END CASE;
+	IF NOT accepted THEN
+		RAISE EXCEPTION 'la colonne % (argument %) de % est de type %, attendu : %',
+			pg_catalog.quote_ident(column_name), argument, relation, pg_catalog.format_type(typ, NULL), expected
+			USING ERRCODE = 'datatype_mismatch',
+			      HINT = 'Attachez une colonne du type attendu, ou convertissez la colonne (ALTER TABLE ... ALTER COLUMN ... TYPE).';
+	END IF;
+	RETURN typ;
+END
+$$;
+
+/*
+ * Removes the triggers an attachment installed on its relation (when it
+ * still exists and is a table); the columns it added and their data stay.
+ */
+CREATE FUNCTION kpi_mail.attach_drop_triggers(att kpi_mail.attachment)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	relation regclass := pg_catalog.to_regclass(kpi_mail.attach_qualified(att.schema_name, att.relation_name));
+	trigger_name text;
+BEGIN
+	IF relation IS NULL OR (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = relation) NOT IN ('r', 'p') THEN
+		RETURN;
+	END IF;
+	FOREACH trigger_name IN ARRAY CASE att.kind
+		WHEN 'invoices' THEN ARRAY['kpi_mail_sent_on_guard']
+		ELSE ARRAY['kpi_mail_result_guard', 'kpi_mail_result_bookkeeping', 'kpi_mail_reminder_date_guard'] END
+	LOOP
+		EXECUTE pg_catalog.format('DROP TRIGGER IF EXISTS %I ON %s', trigger_name, relation);
+	END LOOP;
+END
+$$;
+
+/*
+ * Uses the company's invoice table (or view) as the invoice source (§8).  On
+ * a table, adds the send-date column when missing and installs the §9
+ * validation of the send date; a view is only read.  Everything is checked
+ * before anything changes; re-attaching replaces the previous attachment.
+ */
+CREATE FUNCTION kpi_mail.attach_invoices(relation regclass, number_column name, client_column name,
+	edited_at_column name, sent_on_column name DEFAULT 'sent_on')
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	relkind "char" := kpi_mail.attach_relation_kind(relation, true);
+	is_table boolean := relkind IN ('r', 'p');
+	previous kpi_mail.attachment;
+BEGIN
+	PERFORM kpi_mail.attach_check_column(relation, number_column, 'number_column', 'text');
+	PERFORM kpi_mail.attach_check_column(relation, client_column, 'client_column', 'text');
+	PERFORM kpi_mail.attach_check_column(relation, edited_at_column, 'edited_at_column', 'edition');
+	PERFORM kpi_mail.attach_check_column(relation, sent_on_column, 'sent_on_column', 'date', is_table);
+
+	SELECT * INTO previous FROM kpi_mail.attachment a WHERE a.kind = 'invoices' FOR UPDATE;
+	IF FOUND THEN
+		PERFORM kpi_mail.attach_drop_triggers(previous);
+	END IF;
+
+	IF is_table THEN
+		IF kpi_mail.attach_column_type(relation, sent_on_column) IS NULL THEN
+			EXECUTE pg_catalog.format('ALTER TABLE %s ADD COLUMN %I date', relation, sent_on_column);
+			EXECUTE pg_catalog.format('COMMENT ON COLUMN %s.%I IS %L', relation, sent_on_column,
+				'Date d''Envoi de la Facture');
+		END IF;
+		EXECUTE pg_catalog.format(
+			'CREATE CONSTRAINT TRIGGER kpi_mail_sent_on_guard AFTER INSERT OR UPDATE OF %I, %I ON %s '
+			'FOR EACH ROW EXECUTE FUNCTION kpi_mail.invoice_sent_on_guard(%L, %L)',
+			sent_on_column, edited_at_column, relation, sent_on_column, edited_at_column);
+	END IF;
+
+	DELETE FROM kpi_mail.attachment a WHERE a.kind = 'invoices';
+	INSERT INTO kpi_mail.attachment (kind, schema_name, relation_name, invoice_number_column,
+		client_column, edited_at_column, sent_on_column)
+	SELECT 'invoices', n.nspname, c.relname, number_column, client_column, edited_at_column, sent_on_column
+	FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+	WHERE c.oid = relation;
+END
+$$;
+COMMENT ON FUNCTION kpi_mail.attach_invoices(regclass, name, name, name, name) IS
+	'Utilise une table (ou vue) de l''entreprise comme source des factures';
+
+/*
+ * Fills kpi_recorded_at where it is NULL with midnight starting the reminder
+ * date in the company time zone.  The user's own triggers are switched off
+ * for this one-off update (it is not a business edit) and then restored to
+ * exactly their previous state.
+ */
+CREATE FUNCTION kpi_mail.attach_backfill_recorded_at(relation regclass, reminded_on_column text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	tz text := (SELECT s.timezone FROM kpi_mail.settings s);
+	missing boolean;
+	trg record;
+	disabled text[] := '{}';
+	modes "char"[] := '{}';
+	i integer;
+BEGIN
+	EXECUTE pg_catalog.format('SELECT EXISTS (SELECT FROM %s WHERE kpi_recorded_at IS NULL)', relation) INTO missing;
+	IF NOT missing THEN
+		RETURN;
+	END IF;
+	FOR trg IN SELECT t.tgname, t.tgenabled FROM pg_catalog.pg_trigger t
+		WHERE t.tgrelid = relation AND NOT t.tgisinternal AND t.tgenabled <> 'D' ORDER BY t.tgname
+	LOOP
+		EXECUTE pg_catalog.format('ALTER TABLE %s DISABLE TRIGGER %I', relation, trg.tgname);
+		disabled := disabled || trg.tgname::text;
+		modes := modes || trg.tgenabled;
+	END LOOP;
+	EXECUTE pg_catalog.format(
+		'UPDATE %s SET kpi_recorded_at = (%I::date::timestamp AT TIME ZONE %L) WHERE kpi_recorded_at IS NULL',
+		relation, reminded_on_column, tz);
+	FOR i IN 1 .. pg_catalog.cardinality(disabled) LOOP
+		EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE %s TRIGGER %I', relation,
+			CASE modes[i] WHEN 'A' THEN 'ALWAYS' WHEN 'R' THEN 'REPLICA' ELSE '' END, disabled[i]);
+	END LOOP;
+END
+$$;
+
+/*
+ * Uses the company's reminder table as the reminder source (§8).  Installs
+ * the result guard on its result column, the bookkeeping of the result
+ * entry time (kpi_result_recorded_at, added), the reminder-date validation,
+ * and when no entry-time column is named adds kpi_recorded_at.  The
+ * reminder id is the table's single-column integer primary key, otherwise a
+ * column kpi_reminder_id (identity) is added.  Everything is checked before
+ * anything changes; re-attaching replaces the previous attachment.
+ */
+CREATE FUNCTION kpi_mail.attach_reminders(relation regclass, client_column name, invoice_column name,
+	reminded_on_column name, result_column name, recorded_at_column name DEFAULT NULL,
+	responsible_column name DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	relkind "char" := kpi_mail.attach_relation_kind(relation, false);
+	id_column text;
+	entry_column text := coalesce(recorded_at_column, 'kpi_recorded_at');
+	add_id boolean := false;
+	add_entry boolean := false;
+	add_result_entry boolean := false;
+	previous kpi_mail.attachment;
+BEGIN
+	PERFORM kpi_mail.attach_check_column(relation, client_column, 'client_column', 'text');
+	PERFORM kpi_mail.attach_check_column(relation, invoice_column, 'invoice_column', 'text');
+	PERFORM kpi_mail.attach_check_column(relation, reminded_on_column, 'reminded_on_column', 'date');
+	PERFORM kpi_mail.attach_check_column(relation, result_column, 'result_column', 'text');
+	IF recorded_at_column IS NOT NULL THEN
+		PERFORM kpi_mail.attach_check_column(relation, recorded_at_column, 'recorded_at_column', 'timestamptz');
+	ELSE
+		add_entry := kpi_mail.attach_check_column(relation, entry_column, 'kpi_recorded_at', 'timestamptz', true) IS NULL;
+	END IF;
+	IF responsible_column IS NOT NULL THEN
+		PERFORM kpi_mail.attach_check_column(relation, responsible_column, 'responsible_column', 'text');
+	END IF;
+	add_result_entry := kpi_mail.attach_check_column(relation, 'kpi_result_recorded_at',
+		'kpi_result_recorded_at', 'timestamptz', true) IS NULL;
+
+	-- The reminder id: a single-column integer primary key, else kpi_reminder_id.
+	SELECT a.attname INTO id_column
+	FROM pg_catalog.pg_index i
+	JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+	WHERE i.indrelid = relation AND i.indisprimary AND i.indnkeyatts = 1
+	  AND kpi_mail.attach_column_type(relation, a.attname) IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype);
+	IF id_column IS NULL THEN
+		id_column := 'kpi_reminder_id';
+		add_id := kpi_mail.attach_check_column(relation, id_column, 'kpi_reminder_id', 'integer', true) IS NULL;
+	END IF;
+
+	-- Everything is valid: replace the previous attachment.
+	SELECT * INTO previous FROM kpi_mail.attachment a WHERE a.kind = 'reminders' FOR UPDATE;
+	IF FOUND THEN
+		PERFORM kpi_mail.attach_drop_triggers(previous);
+	END IF;
+
+	IF add_id THEN
+		EXECUTE pg_catalog.format('ALTER TABLE %s ADD COLUMN kpi_reminder_id bigint GENERATED BY DEFAULT AS IDENTITY', relation);
+		EXECUTE pg_catalog.format('COMMENT ON COLUMN %s.kpi_reminder_id IS %L', relation,
+			'Identifiant de la relance pour kpi_mail');
+	END IF;
+	IF add_entry THEN
+		EXECUTE pg_catalog.format('ALTER TABLE %s ADD COLUMN kpi_recorded_at timestamptz', relation);
+		EXECUTE pg_catalog.format('COMMENT ON COLUMN %s.kpi_recorded_at IS %L', relation,
+			'Date de Saisie de la Relance');
+	END IF;
+	IF recorded_at_column IS NULL THEN
+		PERFORM kpi_mail.attach_backfill_recorded_at(relation, reminded_on_column);
+		EXECUTE pg_catalog.format('ALTER TABLE %s ALTER COLUMN kpi_recorded_at SET DEFAULT pg_catalog.now()', relation);
+	END IF;
+	IF add_result_entry THEN
+		EXECUTE pg_catalog.format('ALTER TABLE %s ADD COLUMN kpi_result_recorded_at timestamptz', relation);
+		EXECUTE pg_catalog.format('COMMENT ON COLUMN %s.kpi_result_recorded_at IS %L', relation,
+			'Date de Saisie du Résultat');
+	END IF;
+
+	EXECUTE pg_catalog.format(
+		'CREATE TRIGGER kpi_mail_result_bookkeeping BEFORE INSERT OR UPDATE ON %s '
+		'FOR EACH ROW EXECUTE FUNCTION kpi_mail.reminder_result_bookkeeping(%L, %L)',
+		relation, result_column, 'kpi_result_recorded_at');
+	EXECUTE pg_catalog.format(
+		'CREATE CONSTRAINT TRIGGER kpi_mail_result_guard AFTER INSERT OR UPDATE ON %s '
+		'DEFERRABLE INITIALLY IMMEDIATE FOR EACH ROW EXECUTE FUNCTION kpi_mail.reminder_result_guard(%L)',
+		relation, result_column);
+	EXECUTE pg_catalog.format(
+		'CREATE CONSTRAINT TRIGGER kpi_mail_reminder_date_guard AFTER INSERT OR UPDATE OF %I ON %s '
+		'FOR EACH ROW EXECUTE FUNCTION kpi_mail.reminder_date_guard(%L)',
+		reminded_on_column, relation, reminded_on_column);
+
+	DELETE FROM kpi_mail.attachment a WHERE a.kind = 'reminders';
+	INSERT INTO kpi_mail.attachment (kind, schema_name, relation_name, invoice_number_column,
+		client_column, reminder_id_column, reminded_on_column, recorded_at_column, result_column,
+		result_recorded_at_column, responsible_column)
+	SELECT 'reminders', n.nspname, c.relname, invoice_column, client_column, id_column,
+		reminded_on_column, entry_column, result_column, 'kpi_result_recorded_at', responsible_column
+	FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+	WHERE c.oid = relation;
+END
+$$;
+COMMENT ON FUNCTION kpi_mail.attach_reminders(regclass, name, name, name, name, name, name) IS
+	'Utilise une table de l''entreprise comme source des relances';
+
+/*
+ * Returns to the built-in table for one kind: removes the triggers the
+ * attachment installed, keeps the columns it added and their data.
+ */
+CREATE FUNCTION kpi_mail.detach(kind text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	previous kpi_mail.attachment;
+BEGIN
+	PERFORM kpi_mail.attach_check_kind(kind);
+	SELECT * INTO previous FROM kpi_mail.attachment a WHERE a.kind = detach.kind FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE NOTICE 'aucune table attachée pour %, la table intégrée est déjà la source', kind;
+		RETURN;
+	END IF;
+	PERFORM kpi_mail.attach_drop_triggers(previous);
+	DELETE FROM kpi_mail.attachment a WHERE a.kind = detach.kind;
+END
+$$;
+COMMENT ON FUNCTION kpi_mail.detach(text) IS
+	'Revient à la table intégrée (invoices ou reminders) ; les colonnes ajoutées et leurs données sont conservées';
+
+/*
+ * The source query over the attached relation of a kind (same normalized
+ * columns as source_query), or NULL when nothing is attached.  Column types
+ * are read again at each call, so the edition date follows the column's type.
+ * SECURITY DEFINER so that whoever may read the sources can build the query
+ * without reading kpi_mail.attachment: the query itself runs as the caller.
+ */
+CREATE FUNCTION kpi_mail.attached_source_query(kind text)
+RETURNS text
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	att kpi_mail.attachment;
+	qualified text;
+	relation regclass;
+	tz text := (SELECT s.timezone FROM kpi_mail.settings s);
+	edition regtype;
+	edited_on text;
+	recorded_at text;
+BEGIN
+	SELECT * INTO att FROM kpi_mail.attachment a WHERE a.kind = attached_source_query.kind;
+	IF NOT FOUND THEN
+		RETURN NULL;
+	END IF;
+	qualified := kpi_mail.attach_qualified(att.schema_name, att.relation_name);
+	relation := pg_catalog.to_regclass(qualified);
+	IF relation IS NULL THEN
+		RAISE EXCEPTION 'la relation attachée % (%) n''existe plus', qualified, kind
+			USING ERRCODE = 'undefined_table',
+			      HINT = pg_catalog.format('Attachez-la de nouveau, ou revenez à la table intégrée : SELECT kpi_mail.detach(%L);', kind);
+	END IF;
+
+	IF kind = 'invoices' THEN
+		edition := kpi_mail.attach_column_type(relation, att.edited_at_column);
+		edited_on := CASE edition
+			WHEN 'timestamptz'::regtype THEN pg_catalog.format('(t.%I::timestamptz AT TIME ZONE %L)::date', att.edited_at_column, tz)
+			WHEN 'timestamp'::regtype THEN pg_catalog.format('t.%I::timestamp::date', att.edited_at_column)
+			WHEN 'date'::regtype THEN pg_catalog.format('t.%I::date', att.edited_at_column)
+		END;
+		IF edited_on IS NULL THEN
+			RAISE EXCEPTION 'la colonne % de % n''est plus une date d''édition (date, timestamp ou timestamptz)',
+				pg_catalog.quote_ident(att.edited_at_column), qualified
+				USING ERRCODE = CASE WHEN edition IS NULL THEN 'undefined_column' ELSE 'datatype_mismatch' END,
+				      HINT = 'Attachez de nouveau la table avec kpi_mail.attach_invoices.';
+		END IF;
+		RETURN pg_catalog.format(
+			'SELECT t.%I::text AS invoice_number, t.%I::text AS client_name, '
+			'%s AS edited_on, t.%I::date AS sent_on FROM %s t',
+			att.invoice_number_column, att.client_column, edited_on, att.sent_on_column, qualified);
+	END IF;
+
+	-- Rows without an entry time in kpi_recorded_at (added by attach) count
+	-- as entered at midnight starting their reminder date, as the backfill.
+	recorded_at := CASE WHEN att.recorded_at_column = 'kpi_recorded_at'
+		THEN pg_catalog.format('coalesce(t.kpi_recorded_at, t.%I::date::timestamp AT TIME ZONE %L)', att.reminded_on_column, tz)
+		ELSE pg_catalog.format('t.%I::timestamptz', att.recorded_at_column) END;
+	RETURN pg_catalog.format(
+		'SELECT t.%I::bigint AS reminder_id, t.%I::text AS client_name, t.%I::text AS invoice_number, '
+		't.%I::date AS reminded_on, %s AS recorded_at, t.%I::text AS result, '
+		't.%I::timestamptz AS result_recorded_at, %s AS responsible_email FROM %s t',
+		att.reminder_id_column, att.client_column, att.invoice_number_column, att.reminded_on_column,
+		recorded_at, att.result_column, att.result_recorded_at_column,
+		CASE WHEN att.responsible_column IS NULL THEN 'NULL::text'
+		     ELSE pg_catalog.format('t.%I::text', att.responsible_column) END,
+		qualified);
+END
+$$;
+COMMENT ON FUNCTION kpi_mail.attached_source_query(text) IS
+	'Requête normalisée sur la table attachée (NULL si aucune table n''est attachée)';
+
+/*
+ * Reminders whose result is outside the three allowed values, such as the
+ * legacy RAS: kept unchanged by the attachment (§8), listed here so staff
+ * can review them.
+ */
+CREATE FUNCTION kpi_mail.legacy_results()
+RETURNS TABLE (reminder_id bigint, client_name text, invoice_number text, reminded_on date, result text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN QUERY EXECUTE pg_catalog.format(
+		'SELECT s.reminder_id, s.client_name, s.invoice_number, s.reminded_on, s.result FROM (%s) s '
+		'WHERE s.result IS NOT NULL AND s.result NOT IN (%L, %L, %L) '
+		'ORDER BY s.reminded_on, s.reminder_id',
+		kpi_mail.source_query('reminders'),
+		'délais supplémentaire', 'nouvelle relance', 'règlement facture');
+END
+$$;
+COMMENT ON FUNCTION kpi_mail.legacy_results() IS
+	'Relances dont le résultat n''est pas une des trois valeurs autorisées (ex. l''ancien RAS)';
+
+REVOKE EXECUTE ON FUNCTION kpi_mail.attach_invoices(regclass, name, name, name, name) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION kpi_mail.attach_reminders(regclass, name, name, name, name, name, name) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION kpi_mail.detach(text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION kpi_mail.legacy_results() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION kpi_mail.attach_check_kind(text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION kpi_mail.attach_relation_kind(regclass, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION kpi_mail.attach_column_type(regclass, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION kpi_mail.attach_check_column(regclass, text, text, text, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION kpi_mail.attach_drop_triggers(kpi_mail.attachment) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION kpi_mail.attach_backfill_recorded_at(regclass, text) FROM PUBLIC;
 
 /* ======================================================================
  * §7 Privileges and pg_dump.
