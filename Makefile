@@ -26,7 +26,7 @@ PGFILEDESC = "kpi_mail - weekly KPI mail and alerts"
 
 REGRESS = setup
 # guard, validations, settings
-REGRESS += 
+REGRESS += guard bookkeeping validation settings
 # calendar
 REGRESS += 
 # indicators and report

@@ -80,12 +80,12 @@ BEGIN
 		DELETE FROM kpi_mail.settings;
 	END IF;
 	IF NEW.timezone IS NULL OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_timezone_names WHERE name = NEW.timezone) THEN
-		RAISE EXCEPTION 'fuseau horaire inconnu : %', pg_catalog.quote_literal(NEW.timezone)
+		RAISE EXCEPTION 'fuseau horaire inconnu : %', pg_catalog.to_json(NEW.timezone)::text
 			USING ERRCODE = 'invalid_parameter_value',
 			      HINT = 'Utilisez un nom IANA, par exemple Europe/Paris (voir pg_timezone_names).';
 	END IF;
 	IF NOT kpi_mail.calendar_is_known(NEW.holiday_calendar) THEN
-		RAISE EXCEPTION 'calendrier de jours fériés inconnu : %', pg_catalog.quote_literal(NEW.holiday_calendar)
+		RAISE EXCEPTION 'calendrier de jours fériés inconnu : %', pg_catalog.to_json(NEW.holiday_calendar)::text
 			USING ERRCODE = 'invalid_parameter_value',
 			      HINT = 'Valeurs possibles : FR, FR-ALSACE-MOSELLE, WEEKENDS-ONLY.';
 	END IF;
@@ -101,17 +101,17 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	IF NEW.smtp_url IS NULL OR NEW.smtp_url !~ '^smtps?://[^/?#@[:space:]]+(:[0-9]{1,5})?/?$' THEN
-		RAISE EXCEPTION 'adresse de serveur SMTP invalide : %', pg_catalog.quote_literal(NEW.smtp_url)
+		RAISE EXCEPTION 'adresse de serveur SMTP invalide : %', pg_catalog.to_json(NEW.smtp_url)::text
 			USING ERRCODE = 'invalid_parameter_value',
 			      HINT = 'Seuls les schémas smtp:// et smtps:// sont acceptés, par exemple smtp://mail.example.fr:587.';
 	END IF;
 	IF NEW.smtp_tls IS NULL OR NEW.smtp_tls NOT IN ('none', 'try', 'require') THEN
-		RAISE EXCEPTION 'mode TLS SMTP invalide : %', pg_catalog.quote_literal(NEW.smtp_tls)
+		RAISE EXCEPTION 'mode TLS SMTP invalide : %', pg_catalog.to_json(NEW.smtp_tls)::text
 			USING ERRCODE = 'invalid_parameter_value',
 			      HINT = 'Valeurs possibles : none, try, require.';
 	END IF;
 	IF NOT kpi_mail.is_valid_email(NEW.mail_from) THEN
-		RAISE EXCEPTION 'adresse d''expédition invalide : %', pg_catalog.quote_literal(NEW.mail_from)
+		RAISE EXCEPTION 'adresse d''expédition invalide : %', pg_catalog.to_json(NEW.mail_from)::text
 			USING ERRCODE = 'invalid_parameter_value',
 			      HINT = 'Indiquez une adresse simple, par exemple kpi@example.fr, sans retour à la ligne.';
 	END IF;
@@ -189,7 +189,20 @@ COMMENT ON COLUMN kpi_mail.invoice.client_name IS 'Nom du Client';
 COMMENT ON COLUMN kpi_mail.invoice.edited_at IS 'Date d''Édition de la Facture';
 COMMENT ON COLUMN kpi_mail.invoice.sent_on IS 'Date d''Envoi de la Facture';
 
--- [invoice validations: see guard.c]
+/*
+ * §9: the send date lies between the edition date (company time zone) and
+ * today.  Arguments: the send-date column, the edition column.
+ */
+CREATE FUNCTION kpi_mail.invoice_sent_on_guard()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'invoice_sent_on_guard'
+LANGUAGE C;
+COMMENT ON FUNCTION kpi_mail.invoice_sent_on_guard() IS 'Trigger : la date d''envoi d''une facture est comprise entre sa date d''édition et aujourd''hui';
+
+CREATE CONSTRAINT TRIGGER sent_on_guard
+	AFTER INSERT OR UPDATE OF sent_on, edited_at ON kpi_mail.invoice
+	DEFERRABLE INITIALLY IMMEDIATE
+	FOR EACH ROW EXECUTE FUNCTION kpi_mail.invoice_sent_on_guard('sent_on', 'edited_at');
 
 /* ======================================================================
  * §3 Payment reminders and the result guard.
@@ -215,7 +228,43 @@ COMMENT ON COLUMN kpi_mail.payment_reminder.result IS 'Résultat de la Relance';
 COMMENT ON COLUMN kpi_mail.payment_reminder.result_recorded_at IS 'Date de Saisie du Résultat';
 COMMENT ON COLUMN kpi_mail.payment_reminder.responsible_email IS 'E-mail du Responsable de la Relance';
 
--- [result guard and bookkeeping: see guard.c]
+/*
+ * §3: the result is NULL or one of the three allowed values; the old "RAS"
+ * is refused with its own message.  Argument: the result column.
+ */
+CREATE FUNCTION kpi_mail.reminder_result_guard()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'reminder_result_guard'
+LANGUAGE C;
+COMMENT ON FUNCTION kpi_mail.reminder_result_guard() IS 'Trigger de contrainte : résultat de relance NULL ou l''une des trois valeurs autorisées (RAS interdit)';
+
+/* §3: maintains the time a result was recorded.  Arguments: result column, its time column. */
+CREATE FUNCTION kpi_mail.reminder_result_bookkeeping()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'reminder_result_bookkeeping'
+LANGUAGE C;
+COMMENT ON FUNCTION kpi_mail.reminder_result_bookkeeping() IS 'Trigger : tient à jour la date de saisie du résultat de la relance';
+
+/* §9: the reminder date is not after today.  Argument: the reminder-date column. */
+CREATE FUNCTION kpi_mail.reminder_date_guard()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'reminder_date_guard'
+LANGUAGE C;
+COMMENT ON FUNCTION kpi_mail.reminder_date_guard() IS 'Trigger : la date de relance n''est pas postérieure à aujourd''hui';
+
+CREATE CONSTRAINT TRIGGER result_guard
+	AFTER INSERT OR UPDATE OF result ON kpi_mail.payment_reminder
+	DEFERRABLE INITIALLY IMMEDIATE
+	FOR EACH ROW EXECUTE FUNCTION kpi_mail.reminder_result_guard('result');
+
+CREATE TRIGGER result_bookkeeping
+	BEFORE INSERT OR UPDATE ON kpi_mail.payment_reminder
+	FOR EACH ROW EXECUTE FUNCTION kpi_mail.reminder_result_bookkeeping('result', 'result_recorded_at');
+
+CREATE CONSTRAINT TRIGGER reminded_on_guard
+	AFTER INSERT OR UPDATE OF reminded_on ON kpi_mail.payment_reminder
+	DEFERRABLE INITIALLY IMMEDIATE
+	FOR EACH ROW EXECUTE FUNCTION kpi_mail.reminder_date_guard('reminded_on');
 
 /* ======================================================================
  * Sources (§8 seam): where the indicators read invoices and reminders.
