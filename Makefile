@@ -34,7 +34,7 @@ REGRESS +=
 # delivery
 REGRESS += 
 # attach
-REGRESS += 
+REGRESS += attach attach_errors
 
 PG_CPPFLAGS += -DKPI_MAIL_VERSION=\"$(EXTVERSION)\" $(shell pkg-config --cflags libcurl)
 # PostgreSQL's own headers (fmgr.h, ilist.h) trip -Wunused-parameter under -Wextra.

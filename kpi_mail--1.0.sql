@@ -522,35 +522,25 @@ END
 $$;
 
 /*
- * The type of a column with domains resolved to their base type, or NULL
- * when the relation has no such (live, user) column.
+ * The declared type of a column, or NULL when the relation has no such
+ * (live, user) column.  Types are compared exactly (the triggers of guard.c
+ * read date and timestamp values by their type oid); only the text family
+ * accepts domains, by their type category.
  */
 CREATE FUNCTION kpi_mail.attach_column_type(relation regclass, column_name text)
 RETURNS regtype
-LANGUAGE plpgsql STABLE
+LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	typ oid;
-	base oid;
-BEGIN
-	SELECT a.atttypid INTO typ
+RETURN (SELECT a.atttypid::pg_catalog.regtype
 	FROM pg_catalog.pg_attribute a
-	WHERE a.attrelid = relation AND a.attname = column_name AND a.attnum > 0 AND NOT a.attisdropped;
-	LOOP
-		SELECT t.typbasetype INTO base FROM pg_catalog.pg_type t WHERE t.oid = typ AND t.typtype = 'd';
-		EXIT WHEN NOT FOUND;
-		typ := base;
-	END LOOP;
-	RETURN typ;
-END
-$$;
+	WHERE a.attrelid = relation AND a.attname = column_name AND a.attnum > 0 AND NOT a.attisdropped);
 
 /*
- * Checks that a column named by argument `argument` exists with a type of
+ * Checks that a column named by argument `argument` (or, for a name that
+ * starts with kpi_, a column kpi_mail manages) exists with a type of
  * family `family` (text: any string type; edition: date, timestamp or
  * timestamptz; date; timestamptz; integer: smallint, integer or bigint) and
- * returns its base type.  A missing column raises 42703 unless missing_ok
+ * returns its type.  A missing column raises 42703 unless missing_ok
  * (then NULL is returned); a wrong type raises 42804.
  */
 CREATE FUNCTION kpi_mail.attach_check_column(relation regclass, column_name text, argument text,
@@ -563,6 +553,8 @@ DECLARE
 	typ regtype;
 	accepted boolean;
 	expected text;
+	origin text := CASE WHEN argument LIKE 'kpi\_%' THEN 'colonne gérée par kpi_mail'
+		ELSE 'argument ' || argument END;
 BEGIN
 	IF column_name IS NULL THEN
 		RAISE EXCEPTION 'l''argument % est obligatoire', argument
@@ -573,7 +565,7 @@ BEGIN
 		IF missing_ok THEN
 			RETURN NULL;
 		END IF;
-		RAISE EXCEPTION 'la colonne % (argument %) n''existe pas dans %', pg_catalog.quote_ident(column_name), argument, relation
+		RAISE EXCEPTION 'la colonne « % » (%) n''existe pas dans %', column_name, origin, relation
 			USING ERRCODE = 'undefined_column',
 			      HINT = 'Donnez le nom exact de la colonne, avec ses majuscules, accents et espaces, sans guillemets.';
 	END IF;
@@ -597,8 +589,8 @@ BEGIN
 			RAISE EXCEPTION 'famille de types inconnue : %', family;
 	END CASE;
 	IF NOT accepted THEN
-		RAISE EXCEPTION 'la colonne % (argument %) de % est de type %, attendu : %',
-			pg_catalog.quote_ident(column_name), argument, relation, pg_catalog.format_type(typ, NULL), expected
+		RAISE EXCEPTION 'la colonne « % » (%) de % est de type %, attendu : %',
+			column_name, origin, relation, pg_catalog.format_type(typ, NULL), expected
 			USING ERRCODE = 'datatype_mismatch',
 			      HINT = 'Attachez une colonne du type attendu, ou convertissez la colonne (ALTER TABLE ... ALTER COLUMN ... TYPE).';
 	END IF;
@@ -666,7 +658,7 @@ BEGIN
 		END IF;
 		EXECUTE pg_catalog.format(
 			'CREATE CONSTRAINT TRIGGER kpi_mail_sent_on_guard AFTER INSERT OR UPDATE OF %I, %I ON %s '
-			'FOR EACH ROW EXECUTE FUNCTION kpi_mail.invoice_sent_on_guard(%L, %L)',
+			'DEFERRABLE INITIALLY IMMEDIATE FOR EACH ROW EXECUTE FUNCTION kpi_mail.invoice_sent_on_guard(%L, %L)',
 			sent_on_column, edited_at_column, relation, sent_on_column, edited_at_column);
 	END IF;
 
@@ -808,7 +800,7 @@ BEGIN
 		relation, result_column);
 	EXECUTE pg_catalog.format(
 		'CREATE CONSTRAINT TRIGGER kpi_mail_reminder_date_guard AFTER INSERT OR UPDATE OF %I ON %s '
-		'FOR EACH ROW EXECUTE FUNCTION kpi_mail.reminder_date_guard(%L)',
+		'DEFERRABLE INITIALLY IMMEDIATE FOR EACH ROW EXECUTE FUNCTION kpi_mail.reminder_date_guard(%L)',
 		reminded_on_column, relation, reminded_on_column);
 
 	DELETE FROM kpi_mail.attachment a WHERE a.kind = 'reminders';
@@ -890,8 +882,8 @@ BEGIN
 			WHEN 'date'::regtype THEN pg_catalog.format('t.%I::date', att.edited_at_column)
 		END;
 		IF edited_on IS NULL THEN
-			RAISE EXCEPTION 'la colonne % de % n''est plus une date d''édition (date, timestamp ou timestamptz)',
-				pg_catalog.quote_ident(att.edited_at_column), qualified
+			RAISE EXCEPTION 'la colonne « % » de % n''est plus une date d''édition (date, timestamp ou timestamptz)',
+				att.edited_at_column, qualified
 				USING ERRCODE = CASE WHEN edition IS NULL THEN 'undefined_column' ELSE 'datatype_mismatch' END,
 				      HINT = 'Attachez de nouveau la table avec kpi_mail.attach_invoices.';
 		END IF;
@@ -904,7 +896,7 @@ BEGIN
 	-- Rows without an entry time in kpi_recorded_at (added by attach) count
 	-- as entered at midnight starting their reminder date, as the backfill.
 	recorded_at := CASE WHEN att.recorded_at_column = 'kpi_recorded_at'
-		THEN pg_catalog.format('coalesce(t.kpi_recorded_at, t.%I::date::timestamp AT TIME ZONE %L)', att.reminded_on_column, tz)
+		THEN pg_catalog.format('coalesce(t.kpi_recorded_at, (t.%I::date::timestamp AT TIME ZONE %L))', att.reminded_on_column, tz)
 		ELSE pg_catalog.format('t.%I::timestamptz', att.recorded_at_column) END;
 	RETURN pg_catalog.format(
 		'SELECT t.%I::bigint AS reminder_id, t.%I::text AS client_name, t.%I::text AS invoice_number, '
