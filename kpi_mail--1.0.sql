@@ -762,6 +762,12 @@ BEGIN
 	IF id_column IS NULL THEN
 		id_column := 'kpi_reminder_id';
 		add_id := kpi_mail.attach_check_column(relation, id_column, 'kpi_reminder_id', 'integer', true) IS NULL;
+		IF add_id AND relkind = 'p' THEN
+			RAISE EXCEPTION '% est une table partitionnée sans clé primaire entière sur une seule colonne', relation
+				USING ERRCODE = 'feature_not_supported',
+				      DETAIL = 'PostgreSQL ne peut pas ajouter la colonne d''identité kpi_reminder_id à une table partitionnée.',
+				      HINT = 'Ajoutez une colonne kpi_reminder_id bigint remplie et unique (par exemple par une séquence), puis attachez de nouveau la table.';
+		END IF;
 	END IF;
 
 	-- Everything is valid: replace the previous attachment.

@@ -21,7 +21,7 @@ CREATE VIEW shape AS
 	SELECT c.relname, count(a.attnum) AS columns,
 	       (SELECT count(*) FROM pg_trigger t WHERE t.tgrelid = c.oid) AS triggers
 	FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-	WHERE c.relnamespace = 'erp'::regnamespace AND c.relkind = 'r'
+	WHERE c.relnamespace = 'erp'::regnamespace AND c.relkind = 'r' AND NOT c.relispartition
 	GROUP BY c.oid, c.relname ORDER BY c.relname;
 SELECT * FROM shape;
 
@@ -61,6 +61,13 @@ SELECT kpi_mail.attach_invoices('brouillon', 'numero', 'client', 'edition');
 \echo :LAST_ERROR_SQLSTATE
 SELECT kpi_mail.attach_invoices('kpi_mail.invoice', 'invoice_number', 'client_name', 'edited_at');
 \echo :LAST_ERROR_SQLSTATE
+-- a partitioned table without a single-column integer key: kpi_reminder_id
+-- cannot be added as an identity (0A000); a filled kpi_reminder_id of the
+-- company is used instead
+CREATE TABLE erp.relances_part (client text, facture text, le date, resultat text) PARTITION BY RANGE (le);
+CREATE TABLE erp.relances_2024 PARTITION OF erp.relances_part FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+SELECT kpi_mail.attach_reminders('erp.relances_part', 'client', 'facture', 'le', 'resultat');
+\echo :LAST_ERROR_SQLSTATE
 -- missing arguments: 22004; an unknown relation is refused by regclass itself: 42P01
 SELECT kpi_mail.attach_invoices('erp.factures', 'numero', NULL, 'edition');
 \echo :LAST_ERROR_SQLSTATE
@@ -88,6 +95,15 @@ SELECT * FROM shape;
 SELECT kind, relation_name, reminder_id_column, recorded_at_column, responsible_column FROM kpi_mail.attachment;
 -- a named recorded_at column is used as is; the integer key is the reminder id
 SELECT kpi_mail.source_query('reminders');
+CREATE SEQUENCE erp.relances_part_seq;
+ALTER TABLE erp.relances_part ADD COLUMN kpi_reminder_id bigint NOT NULL DEFAULT nextval('erp.relances_part_seq');
+INSERT INTO erp.relances_part VALUES ('Client un', 'F1', '2024-02-01', 'RAS');
+SELECT kpi_mail.attach_reminders('erp.relances_part', 'client', 'facture', 'le', 'resultat');
+SELECT reminder_id, client_name, result FROM kpi_mail.legacy_results();
+INSERT INTO erp.relances_part VALUES ('Client deux', 'F2', '2024-02-02', 'RAS');
+\echo :LAST_ERROR_SQLSTATE
+SELECT kpi_mail.attach_reminders('erp.relances', 'client', 'facture', 'le', 'resultat', 'saisie_tz');
+SELECT (SELECT count(*) FROM pg_trigger t WHERE t.tgrelid = 'erp.relances_part'::regclass) AS part_triggers;
 -- DROP EXTENSION refuses while a table is attached (the triggers depend on it)
 DROP EXTENSION kpi_mail;
 \echo :LAST_ERROR_SQLSTATE
