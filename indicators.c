@@ -425,7 +425,8 @@ kpi_weekly_figures_compute(DateADT period_end)
 		!IS_VALID_DATE((DateADT) backlog_start) || !IS_VALID_DATE(period_end + 1))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("fin de période hors des dates possibles")));
+				 errmsg("la fin de période est trop ancienne"),
+				 errdetail("La période et les semaines précédentes examinées (backlog_weeks) sortent des dates possibles.")));
 	f->backlog_start = (DateADT) backlog_start;
 	f->end_ts = kpi_midnight_in_zone(period_end + 1, settings->timezone);
 	f->invoice_max_business_days = settings->invoice_max_business_days;
