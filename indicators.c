@@ -21,7 +21,6 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
-#include "utils/datetime.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
@@ -29,6 +28,7 @@
 #include "calendar.h"
 #include "indicators.h"
 #include "settings.h"
+#include "textfmt.h"
 
 /* Rows fetched at a time by the invoice_kpi view. */
 #define INVOICE_KPI_BATCH 1000
@@ -50,12 +50,11 @@
 static char *
 date_text(DateADT d)
 {
-	int			year,
-				month,
-				day;
+	StringInfoData buf;
 
-	j2date(d + POSTGRES_EPOCH_JDATE, &year, &month, &day);
-	return psprintf("%02d/%02d/%04d", day, month, year);
+	initStringInfo(&buf);
+	kpi_append_date(&buf, d);
+	return buf.data;
 }
 
 /*
