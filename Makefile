@@ -30,7 +30,8 @@ REGRESS += guard bookkeeping validation settings
 # calendar
 REGRESS += 
 # indicators and report
-REGRESS += 
+REGRESS += weekly_report_cases weekly_report_timezone weekly_report_period invoice_kpi report_source \
+	weekly_report_example weekly_figures weekly_report_calendar
 # delivery
 REGRESS += 
 # attach

@@ -319,6 +319,57 @@ COMMENT ON FUNCTION kpi_mail.source_query(text) IS 'Requête SQL normalisée de 
 
 -- [see indicators.c and report.c]
 
+/*
+ * The weekly report (§4).  Not STRICT: a NULL period end means yesterday in
+ * the company time zone.  PARALLEL RESTRICTED: they run the source query
+ * through SPI, and an attached source may name temporary or unsafe objects.
+ */
+CREATE FUNCTION kpi_mail.kpi_weekly_report(period_end date DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'kpi_weekly_report'
+LANGUAGE C STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, kpi_mail, pg_temp;
+COMMENT ON FUNCTION kpi_mail.kpi_weekly_report(date) IS
+	'Texte du rapport hebdomadaire pour la semaine se terminant à la date donnée (NULL : hier)';
+
+CREATE FUNCTION kpi_mail.kpi_weekly_figures(period_end date DEFAULT NULL)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'kpi_weekly_figures'
+LANGUAGE C STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, kpi_mail, pg_temp;
+COMMENT ON FUNCTION kpi_mail.kpi_weekly_figures(date) IS
+	'Chiffres du rapport hebdomadaire en jsonb, avec les listes complètes (NULL : semaine se terminant hier)';
+
+/* §2: every invoice of the source evaluated today (tz); behind the invoice_kpi view. */
+CREATE FUNCTION kpi_mail.invoice_kpi_rows(
+	OUT invoice_number text,
+	OUT client_name text,
+	OUT edited_on date,
+	OUT deadline date,
+	OUT sent_on date,
+	OUT delay_business_days integer,
+	OUT status text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'kpi_invoice_kpi_rows'
+LANGUAGE C STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, kpi_mail, pg_temp;
+COMMENT ON FUNCTION kpi_mail.invoice_kpi_rows() IS
+	'Lignes de la vue invoice_kpi : chaque facture de la source évaluée à la date du jour';
+
+CREATE VIEW kpi_mail.invoice_kpi AS
+	SELECT r.invoice_number, r.client_name, r.edited_on, r.deadline, r.sent_on,
+		r.delay_business_days, r.status
+	FROM kpi_mail.invoice_kpi_rows() AS r;
+COMMENT ON VIEW kpi_mail.invoice_kpi IS
+	'Délai d''envoi de chaque facture, évalué à la date du jour dans le fuseau de l''entreprise';
+COMMENT ON COLUMN kpi_mail.invoice_kpi.invoice_number IS 'Numéro de Facture';
+COMMENT ON COLUMN kpi_mail.invoice_kpi.client_name IS 'Nom du Client';
+COMMENT ON COLUMN kpi_mail.invoice_kpi.edited_on IS 'Date d''Édition de la Facture (fuseau de l''entreprise)';
+COMMENT ON COLUMN kpi_mail.invoice_kpi.deadline IS 'Date Limite d''Envoi : dernier jour ouvré pour envoyer la facture dans les délais';
+COMMENT ON COLUMN kpi_mail.invoice_kpi.sent_on IS 'Date d''Envoi de la Facture';
+COMMENT ON COLUMN kpi_mail.invoice_kpi.delay_business_days IS 'Délai d''Envoi en jours ouvrés (facture envoyée au plus tard aujourd''hui ; vide sinon)';
+COMMENT ON COLUMN kpi_mail.invoice_kpi.status IS 'Statut : on_time (envoyée dans les délais), late (en retard) ou pending (en attente, délai non échu)';
+
 /* ======================================================================
  * §5/§6 Recipients, outbox, delivery, alerts, schedule.
  * ====================================================================== */
