@@ -28,7 +28,7 @@ REGRESS = setup
 # guard, validations, settings
 REGRESS += 
 # calendar
-REGRESS += 
+REGRESS += calendar_holidays calendar_range calendar_vectors calendar_overrides calendar_timezone
 # indicators and report
 REGRESS += 
 # delivery
