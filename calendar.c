@@ -113,9 +113,9 @@ static DateADT year_easter[CAL_LAST_YEAR + 1];
 static uint16 holiday_mask[2][CAL_LAST_YEAR + 1];
 static int32 holiday_prefix[2][CAL_LAST_YEAR + 2];
 
-/* Valid dates, and the day before the first one (searches may look there). */
-#define DATE_MIN	((DateADT) (date2j(CAL_FIRST_YEAR, 1, 1) - POSTGRES_EPOCH_JDATE))
-#define DATE_MAX	((DateADT) (date2j(CAL_LAST_YEAR, 12, 31) - POSTGRES_EPOCH_JDATE))
+/* The supported dates, 0001-01-01 .. 9999-12-31, as DateADT (checked in build_tables). */
+#define DATE_MIN	((DateADT) -730119)
+#define DATE_MAX	((DateADT) 2921939)
 
 struct KpiCalendar
 {
@@ -225,6 +225,9 @@ build_tables(void)
 {
 	if (tables_built)
 		return;
+	if (DATE_MIN != date2j(CAL_FIRST_YEAR, 1, 1) - POSTGRES_EPOCH_JDATE ||
+		DATE_MAX != date2j(CAL_LAST_YEAR, 12, 31) - POSTGRES_EPOCH_JDATE)
+		elog(ERROR, "kpi_mail calendar: wrong DATE_MIN or DATE_MAX");
 	for (int y = 0; y <= CAL_LAST_YEAR + 1; y++)
 		year_jan1[y] = date2j(y, 1, 1) - POSTGRES_EPOCH_JDATE;
 	for (int y = 0; y <= CAL_LAST_YEAR; y++)
@@ -442,12 +445,14 @@ calendar_kind_or_error(const char *calendar_name)
 	return kind;
 }
 
+/* Is calendar_name one of the three calendars (used by the settings trigger)? */
 bool
 kpi_calendar_name_is_known(const char *calendar_name)
 {
 	return calendar_kind(calendar_name) >= 0;
 }
 
+/* The name of a loaded calendar, e.g. for a report. */
 const char *
 kpi_calendar_name(const KpiCalendar *cal)
 {
@@ -578,6 +583,11 @@ kpi_calendar_load(MemoryContext mcxt, const char *calendar_name)
 	return cal;
 }
 
+/*
+ * The configured calendar cached in fn_extra: read once per query, and again
+ * only when the transaction, the snapshot or the command counter changed
+ * (PL/pgSQL keeps a simple expression's state for the whole transaction).
+ */
 const KpiCalendar *
 kpi_calendar_for_call(FunctionCallInfo fcinfo)
 {
@@ -610,6 +620,7 @@ kpi_calendar_for_call(FunctionCallInfo fcinfo)
 	return cache->cal;
 }
 
+/* Is d a business day: the override if any, else Monday-Friday and no holiday? */
 bool
 kpi_is_business_day(const KpiCalendar *cal, DateADT d)
 {
@@ -625,6 +636,7 @@ kpi_is_business_day(const KpiCalendar *cal, DateADT d)
 	return rule_business_day(cal->kind, d);
 }
 
+/* Business days in (from, to], negated when to < from: F(to) - F(from). */
 int
 kpi_business_days_between(const KpiCalendar *cal, DateADT from, DateADT to)
 {
@@ -698,6 +710,7 @@ first_day_reaching(const KpiCalendar *cal, int64 target, int64 guess, DateADT d,
 	return (DateADT) hi;
 }
 
+/* add_business_days of SPEC §1 (see first_day_reaching). */
 DateADT
 kpi_add_business_days(const KpiCalendar *cal, DateADT d, int n)
 {
@@ -714,6 +727,7 @@ kpi_add_business_days(const KpiCalendar *cal, DateADT d, int n)
 							  weekday_reaching(weekdays_upto(d) + n), d, n);
 }
 
+/* Gregorian Easter Sunday of year; 22008 outside 1..9999. */
 DateADT
 kpi_easter_sunday(int year)
 {
