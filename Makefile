@@ -28,7 +28,7 @@ REGRESS = setup
 # guard, validations, settings
 REGRESS += guard bookkeeping validation settings
 # calendar
-REGRESS += 
+REGRESS += calendar_holidays calendar_range calendar_vectors calendar_overrides calendar_timezone
 # indicators and report
 REGRESS += weekly_report_cases weekly_report_timezone weekly_report_period invoice_kpi report_source \
 	weekly_report_example weekly_figures weekly_report_calendar

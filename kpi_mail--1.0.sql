@@ -169,7 +169,58 @@ COMMENT ON COLUMN kpi_mail.calendar_override.day IS 'Jour concerné';
 COMMENT ON COLUMN kpi_mail.calendar_override.is_business_day IS 'Vrai : jour travaillé ; faux : jour non travaillé';
 COMMENT ON COLUMN kpi_mail.calendar_override.label IS 'Motif (ex. Pont de l''Ascension)';
 
--- [calendar functions: see calendar.c]
+/*
+ * Business days (C, calendar.c).  STABLE: they read the setting
+ * holiday_calendar and kpi_mail.calendar_override, once per query.  Dates
+ * outside 0001-01-01 .. 9999-12-31 (and infinity) raise 22008.
+ */
+CREATE FUNCTION kpi_mail.business_days_between(from_date date, to_date date)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'kpi_mail_business_days_between'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION kpi_mail.business_days_between(date, date) IS
+	'Nombre de jours ouvrés d tels que from_date < d <= to_date (négatif si to_date précède from_date)';
+
+CREATE FUNCTION kpi_mail.add_business_days(d date, n integer)
+RETURNS date
+AS 'MODULE_PATHNAME', 'kpi_mail_add_business_days'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION kpi_mail.add_business_days(date, integer) IS
+	'N-ième jour ouvré après d (n > 0), d lui-même (n = 0), ou dernier jour ouvré e < d tel que business_days_between(e, d) = -n (n < 0)';
+
+CREATE FUNCTION kpi_mail.is_business_day(d date)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'kpi_mail_is_business_day'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION kpi_mail.is_business_day(date) IS
+	'Vrai si d est un jour ouvré (lundi à vendredi hors jours fériés, sauf exception de calendar_override)';
+
+/*
+ * public_holidays(year) uses the configured calendar; public_holidays(year,
+ * calendar) a named one.  Two STRICT overloads rather than one function with
+ * "calendar text DEFAULT NULL": a STRICT function would return no row for
+ * the default NULL.
+ */
+CREATE FUNCTION kpi_mail.public_holidays(year integer)
+RETURNS TABLE(day date, name text)
+AS 'MODULE_PATHNAME', 'kpi_mail_public_holidays'
+LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 13;
+COMMENT ON FUNCTION kpi_mail.public_holidays(integer) IS
+	'Jours fériés de l''année dans le calendrier configuré (holiday_calendar), par date, avec leur nom';
+
+CREATE FUNCTION kpi_mail.public_holidays(year integer, calendar text)
+RETURNS TABLE(day date, name text)
+AS 'MODULE_PATHNAME', 'kpi_mail_public_holidays'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 13;
+COMMENT ON FUNCTION kpi_mail.public_holidays(integer, text) IS
+	'Jours fériés de l''année dans le calendrier nommé (FR, FR-ALSACE-MOSELLE, WEEKENDS-ONLY), par date, avec leur nom';
+
+CREATE FUNCTION kpi_mail.easter_sunday(year integer)
+RETURNS date
+AS 'MODULE_PATHNAME', 'kpi_mail_easter_sunday'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION kpi_mail.easter_sunday(integer) IS
+	'Dimanche de Pâques (calendrier grégorien) de l''année, de 1 à 9999';
 
 /* ======================================================================
  * §2 Invoices.
