@@ -17,6 +17,8 @@ OBJS += guard.o
 # indicators and weekly report (§2, §4)
 OBJS += indicators.o report.o
 # mail delivery (§5, §6)
+# jobs: alerts (§5)
+OBJS += alerts.o
 
 # attach (§8)
 
@@ -32,7 +34,7 @@ REGRESS +=
 # indicators and report
 REGRESS += 
 # delivery
-REGRESS += 
+REGRESS += alerts weekly_send scheduling security recipients
 # attach
 REGRESS += 
 
