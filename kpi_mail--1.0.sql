@@ -814,21 +814,22 @@ SELECT s.smtp_url, s.smtp_username,
 	   s.alert_repeat_days, s.report_weekday, s.report_time
 FROM kpi_mail.settings s;
 COMMENT ON VIEW kpi_mail.settings_public IS 'Paramètres de kpi_mail sans le mot de passe SMTP';
-COMMENT ON COLUMN kpi_mail.settings_public.smtp_url IS 'Serveur SMTP : smtp://hôte:port ou smtps://hôte:port';
-COMMENT ON COLUMN kpi_mail.settings_public.smtp_username IS 'Identifiant SMTP (vide : pas d''authentification)';
 COMMENT ON COLUMN kpi_mail.settings_public.smtp_password_set IS 'Vrai si un mot de passe SMTP est enregistré';
-COMMENT ON COLUMN kpi_mail.settings_public.smtp_tls IS 'Chiffrement : none, try (STARTTLS si proposé) ou require';
-COMMENT ON COLUMN kpi_mail.settings_public.smtp_timeout_ms IS 'Délai maximal d''un envoi SMTP, en millisecondes';
-COMMENT ON COLUMN kpi_mail.settings_public.mail_from IS 'Adresse d''expédition des mails';
-COMMENT ON COLUMN kpi_mail.settings_public.timezone IS 'Fuseau horaire de l''entreprise (ex. Europe/Paris)';
-COMMENT ON COLUMN kpi_mail.settings_public.holiday_calendar IS 'Calendrier des jours fériés : FR, FR-ALSACE-MOSELLE ou WEEKENDS-ONLY';
-COMMENT ON COLUMN kpi_mail.settings_public.invoice_max_business_days IS 'Délai maximal d''envoi d''une facture, en jours ouvrés';
-COMMENT ON COLUMN kpi_mail.settings_public.reminder_result_days IS 'Délai de saisie du résultat d''une relance, en jours';
-COMMENT ON COLUMN kpi_mail.settings_public.detail_limit IS 'Nombre maximal de lignes par liste de détails du rapport';
-COMMENT ON COLUMN kpi_mail.settings_public.backlog_weeks IS 'Nombre de semaines précédentes examinées pour les retards anciens';
-COMMENT ON COLUMN kpi_mail.settings_public.alert_repeat_days IS 'Répétition des alertes tous les N jours (0 : une seule alerte)';
-COMMENT ON COLUMN kpi_mail.settings_public.report_weekday IS 'Jour d''envoi du rapport hebdomadaire (ISO : 1 = lundi)';
-COMMENT ON COLUMN kpi_mail.settings_public.report_time IS 'Heure d''envoi du rapport hebdomadaire, dans le fuseau de l''entreprise';
+-- The other columns keep the French labels of kpi_mail.settings.
+DO $$
+DECLARE
+	col record;
+BEGIN
+	FOR col IN
+		SELECT v.attname, pg_catalog.col_description(t.attrelid, t.attnum) AS label
+		FROM pg_catalog.pg_attribute v
+		JOIN pg_catalog.pg_attribute t ON t.attrelid = 'kpi_mail.settings'::regclass AND t.attname = v.attname
+		WHERE v.attrelid = 'kpi_mail.settings_public'::regclass AND v.attnum > 0
+	LOOP
+		EXECUTE pg_catalog.format('COMMENT ON COLUMN kpi_mail.settings_public.%I IS %L', col.attname, col.label);
+	END LOOP;
+END
+$$;
 
 -- [delivery: more]
 

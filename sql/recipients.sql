@@ -4,19 +4,7 @@ SET client_min_messages = warning;
 \set SHOW_CONTEXT never
 CREATE EXTENSION kpi_mail;
 
-CREATE FUNCTION pg_temp.try(command text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-	state text;
-	message text;
-	hint text;
-BEGIN
-	EXECUTE command;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
-	RETURN state || ' ' || message || coalesce(E'\nHINT: ' || NULLIF(hint, ''), '');
-END
-$$;
+\i sql/include/try.sql
 
 -- Good input.
 INSERT INTO kpi_mail.recipient (email, display_name, role) VALUES

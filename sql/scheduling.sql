@@ -6,28 +6,9 @@ SET client_min_messages = warning;
 CREATE EXTENSION kpi_mail;
 SET TimeZone = 'America/Los_Angeles';
 
-DO $$
-BEGIN
-	IF pg_catalog.to_regprocedure('kpi_mail.kpi_weekly_report(date)') IS NULL THEN
-		CREATE FUNCTION kpi_mail.kpi_weekly_report(period_end date DEFAULT NULL) RETURNS text
-		LANGUAGE sql STABLE RETURN 'Rapport de test jusqu''au ' || period_end::text || E'\n';
-	END IF;
-END
-$$;
+\i sql/include/report_stub.sql
 
-CREATE FUNCTION pg_temp.try(command text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-	state text;
-	message text;
-	hint text;
-BEGIN
-	EXECUTE command;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
-	RETURN state || ' ' || message || coalesce(E'\nHINT: ' || NULLIF(hint, ''), '');
-END
-$$;
+\i sql/include/try.sql
 
 -- The decision for as_of values given in UTC, with the wall-clock time of
 -- the company time zone (default: report on Monday 07:00, Europe/Paris).
@@ -144,15 +125,7 @@ SELECT count(*) AS jobs FROM cron.job;
 -- After DROP EXTENSION kpi_mail, the job removes itself at its next run.
 SELECT kpi_mail.schedule_jobs('0 0 31 2 *', false) > 0 AS job_created;
 SELECT command AS job_command FROM cron.job \gset
-DO $$
-BEGIN
-	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
-				   WHERE d.classid = 'pg_catalog.pg_proc'::regclass
-				     AND d.objid = 'kpi_mail.kpi_weekly_report(date)'::regprocedure AND d.deptype = 'e') THEN
-		DROP FUNCTION kpi_mail.kpi_weekly_report(date);
-	END IF;
-END
-$$;
+\i sql/include/report_stub_drop.sql
 DROP VIEW queued;
 DROP EXTENSION kpi_mail;
 :job_command;

@@ -5,18 +5,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION kpi_mail;
 UPDATE kpi_mail.settings SET smtp_username = 'kpi', smtp_password = 'S3cret-pw!';
 
-CREATE FUNCTION pg_temp.try(command text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-	state text;
-	message text;
-BEGIN
-	EXECUTE command;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT;
-	RETURN state || ' ' || message;
-END
-$$;
+\i sql/include/try.sql
 
 -- A staff role that may use the schema (as the README recommends).
 CREATE ROLE regress_kpi_clerk NOLOGIN;

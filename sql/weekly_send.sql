@@ -5,31 +5,9 @@ SET client_min_messages = warning;
 CREATE EXTENSION kpi_mail;
 SET TimeZone = 'Asia/Tokyo';
 
--- The report body comes from kpi_mail.kpi_weekly_report (§4).  Where that
--- function is not built yet, a stand-in for this test only.
-DO $$
-BEGIN
-	IF pg_catalog.to_regprocedure('kpi_mail.kpi_weekly_report(date)') IS NULL THEN
-		CREATE FUNCTION kpi_mail.kpi_weekly_report(period_end date DEFAULT NULL) RETURNS text
-		LANGUAGE sql STABLE RETURN 'Rapport de test jusqu''au ' || period_end::text || E'\n';
-	END IF;
-END
-$$;
+\i sql/include/report_stub.sql
 
--- Errors as "SQLSTATE message" (+ hint), so that the output shows the code.
-CREATE FUNCTION pg_temp.try(command text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-	state text;
-	message text;
-	hint text;
-BEGIN
-	EXECUTE command;
-	RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
-	RETURN state || ' ' || message || coalesce(E'\nHINT: ' || NULLIF(hint, ''), '');
-END
-$$;
+\i sql/include/try.sql
 
 CREATE VIEW reports AS
 	SELECT o.message_id, o.kind, o.period_end, o.forced, o.recipients, o.subject,
@@ -79,13 +57,5 @@ FROM reports ORDER BY message_id DESC LIMIT 1;
 
 -- The stand-in must not outlive the extension.
 DROP VIEW reports;
-DO $$
-BEGIN
-	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
-				   WHERE d.classid = 'pg_catalog.pg_proc'::regclass
-				     AND d.objid = 'kpi_mail.kpi_weekly_report(date)'::regprocedure AND d.deptype = 'e') THEN
-		DROP FUNCTION kpi_mail.kpi_weekly_report(date);
-	END IF;
-END
-$$;
+\i sql/include/report_stub_drop.sql
 DROP EXTENSION kpi_mail;

@@ -6,29 +6,18 @@ import time
 
 import psycopg2
 
-# The report body is kpi_mail.kpi_weekly_report (SPEC §4); where it is not
-# built, a stand-in for the tests (not a member of the extension).
-STUB_REPORT = """
-DO $$
-BEGIN
-    IF pg_catalog.to_regprocedure('kpi_mail.kpi_weekly_report(date)') IS NULL THEN
-        CREATE FUNCTION kpi_mail.kpi_weekly_report(period_end date DEFAULT NULL) RETURNS text
-        LANGUAGE sql STABLE RETURN 'Rapport de test jusqu''au ' || period_end::text || E'\\n';
-    END IF;
-END
-$$"""
+SQL_INCLUDE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "sql", "include")
 
-DROP_STUB_REPORT = """
-DO $$
-BEGIN
-    IF pg_catalog.to_regprocedure('kpi_mail.kpi_weekly_report(date)') IS NOT NULL
-       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
-                       WHERE d.classid = 'pg_catalog.pg_proc'::regclass AND d.deptype = 'e'
-                         AND d.objid = 'kpi_mail.kpi_weekly_report(date)'::regprocedure) THEN
-        DROP FUNCTION kpi_mail.kpi_weekly_report(date);
-    END IF;
-END
-$$"""
+
+def sql_include(name):
+    """The text of sql/include/name, shared with the pg_regress tests."""
+    with open(os.path.join(SQL_INCLUDE, name), encoding="utf-8") as f:
+        return f.read()
+
+
+# Creates / drops a stand-in kpi_mail.kpi_weekly_report where it is not built.
+STUB_REPORT = sql_include("report_stub.sql")
+DROP_STUB_REPORT = sql_include("report_stub_drop.sql")
 
 
 def connect(dbname, autocommit=True):
