@@ -778,7 +778,7 @@ BEGIN
 				USING ERRCODE = 'invalid_parameter_value',
 				      HINT = 'Indiquez une seule adresse simple, par exemple direction@example.fr.';
 		ELSIF NOT kpi_mail.is_valid_email(NEW.email) THEN
-			RAISE EXCEPTION 'adresse e-mail de destinataire invalide : %', pg_catalog.quote_literal(NEW.email)
+			RAISE EXCEPTION 'adresse e-mail de destinataire invalide : %', pg_catalog.to_json(NEW.email)::text
 				USING ERRCODE = 'invalid_parameter_value',
 				      HINT = 'Indiquez une adresse simple, par exemple direction@example.fr, sans espace ni chevrons ; le nom va dans display_name.';
 		END IF;
@@ -789,7 +789,7 @@ BEGIN
 			      HINT = 'Écrivez le nom sur une seule ligne, par exemple Direction financière.';
 	END IF;
 	IF NEW.role IS NOT NULL AND NEW.role NOT IN ('report', 'alert') THEN
-		RAISE EXCEPTION 'rôle de destinataire inconnu : %', pg_catalog.quote_literal(NEW.role)
+		RAISE EXCEPTION 'rôle de destinataire inconnu : %', pg_catalog.to_json(NEW.role)::text
 			USING ERRCODE = 'invalid_parameter_value',
 			      HINT = 'Valeurs possibles : report (rapport hebdomadaire), alert (alertes).';
 	END IF;

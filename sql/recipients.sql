@@ -32,9 +32,10 @@ FROM (VALUES
 ) AS t(command);
 SELECT email, display_name, role FROM kpi_mail.recipient ORDER BY recipient_id;
 
--- mail_from: same rules (settings validation).
+-- mail_from: same rules (settings validation; the value quoted in the
+-- message is left out here).
 SELECT pg_catalog.replace(pg_catalog.replace(t.command, E'\r', '\r'), E'\n', '\n') AS command,
-	   pg_catalog.replace(pg_temp.try(t.command), E'\r', '\r') AS result
+	   pg_catalog.split_part(pg_temp.try(t.command), ' : ', 1) AS result
 FROM (VALUES
 	('UPDATE kpi_mail.settings SET mail_from = ''pas-une-adresse'''),
 	('UPDATE kpi_mail.settings SET mail_from = '''''),
