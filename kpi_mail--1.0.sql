@@ -496,6 +496,497 @@ CREATE TABLE kpi_mail.alert_log (
 );
 COMMENT ON TABLE kpi_mail.alert_log IS 'Relances ayant déjà fait l''objet d''une alerte';
 
+-- jobs: what mail to queue (alerts, weekly report), the schedule, recipient
+-- validation.  Mail is only ever queued as rows of kpi_mail.outbox; delivery
+-- (kpi_mail.deliver_outbox and the after-commit trigger) lives elsewhere.
+
+/*
+ * Stable name of the relation the reminders come from, stored with each alert
+ * (outbox.reminder_source, alert_log.reminder_source) so that reminder ids of
+ * two different sources never mix.  The built-in table unless §8 attaches the
+ * company's own table: this function is the single place to change then.
+ */
+CREATE FUNCTION kpi_mail.reminder_source_name()
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN 'kpi_mail.payment_reminder';
+COMMENT ON FUNCTION kpi_mail.reminder_source_name() IS 'Nom de la table source des relances, enregistré avec chaque alerte';
+
+/* The exact alert body of §5 (C: shares the formatting rules of the report). */
+CREATE FUNCTION kpi_mail.alert_body(client_name text, invoice_number text, reminded_on date,
+									recorded_at timestamptz, as_of timestamptz, timezone text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'kpi_alert_body'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION kpi_mail.alert_body(text, text, date, timestamptz, timestamptz, text) IS 'Corps du mail d''alerte d''une relance sans résultat (usage interne de send_alerts)';
+
+/*
+ * The addresses in order, without NULLs, empty strings and case-insensitive
+ * duplicates (the first spelling is kept).
+ */
+CREATE FUNCTION kpi_mail.merge_addresses(addresses text[])
+RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN ARRAY(
+	SELECT f.address
+	FROM (SELECT DISTINCT ON (pg_catalog.lower(u.address)) u.address, u.position
+		  FROM pg_catalog.unnest(addresses) WITH ORDINALITY AS u(address, position)
+		  WHERE u.address <> ''
+		  ORDER BY pg_catalog.lower(u.address), u.position) AS f
+	ORDER BY f.position);
+COMMENT ON FUNCTION kpi_mail.merge_addresses(text[]) IS 'Adresses dans l''ordre, sans doublon (casse ignorée, première graphie conservée)';
+
+/*
+ * §5: queues one alert per reminder overdue at as_of that has not been
+ * alerted yet (or, when alert_repeat_days > 0, was last alerted at least that
+ * many days before as_of, on the wall clock of the company time zone).
+ *
+ * Reminders are read only through source_query('reminders').  "Has a result
+ * at T" (§3): result not NULL and (result_recorded_at < T or NULL); legacy
+ * rows (RAS) hold a result, so they never alert.
+ *
+ * One alert per reminder whatever the concurrency: the claim is the
+ * INSERT ... ON CONFLICT DO UPDATE ... WHERE on alert_log's primary key.  A
+ * second caller waits for the first one's row lock, then sees its committed
+ * row: the WHERE (repeat condition) is false, RETURNING gives nothing and no
+ * mail is queued.  If the first caller rolls back, its claim and its mail
+ * vanish together, and the second one queues the alert.
+ *
+ * Recipients: every recipient of role alert (in recipient_id order), then the
+ * reminder's responsible_email, duplicates removed ignoring case.  An invalid
+ * responsible_email is left out with a WARNING.  With no recipient at all, no
+ * mail is queued and the reminder is NOT marked as alerted (so its alert goes
+ * out once a recipient exists); one WARNING per call says how many reminders
+ * were skipped.  Returns the number of alerts queued.
+ */
+CREATE FUNCTION kpi_mail.send_alerts(as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, kpi_mail, pg_temp
+AS $$
+DECLARE
+	cfg record;
+	source_name text := kpi_mail.reminder_source_name();
+	alert_recipients text[];
+	responsible text;
+	addresses text[];
+	claimed boolean;
+	reminder record;
+	queued integer := 0;
+	without_recipient integer := 0;
+BEGIN
+	IF as_of IS NULL OR NOT pg_catalog.isfinite(as_of) THEN
+		RAISE EXCEPTION 'instant de référence des alertes invalide : %', coalesce(as_of::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+			      HINT = 'Appelez kpi_mail.send_alerts() sans argument pour utiliser l''instant présent.';
+	END IF;
+	SELECT s.timezone, s.reminder_result_days, s.alert_repeat_days INTO cfg FROM kpi_mail.settings s;
+	alert_recipients := ARRAY(
+		SELECT r.email FROM kpi_mail.recipient r WHERE r.role = 'alert' ORDER BY r.recipient_id);
+
+	FOR reminder IN EXECUTE pg_catalog.format(
+		$q$SELECT src.reminder_id, src.client_name, src.invoice_number, src.reminded_on,
+		          src.recorded_at, src.responsible_email
+		   FROM (%s) AS src
+		   WHERE pg_catalog.isfinite(src.recorded_at)
+		     -- no result at $1 (§3)
+		     AND (src.result IS NULL OR src.result_recorded_at >= $1)
+		     -- result_due_at = recorded_at + D days on the wall clock of tz
+		     AND ((src.recorded_at AT TIME ZONE $2) + pg_catalog.make_interval(days => $3)) AT TIME ZONE $2 <= $1
+		     -- not alerted yet, or due for a repeat (checked again when claiming)
+		     AND NOT EXISTS (
+		         SELECT 1 FROM kpi_mail.alert_log l
+		         WHERE l.reminder_source = $4 AND l.reminder_id = src.reminder_id
+		           AND ($5 = 0
+		                OR ((l.last_alerted_at AT TIME ZONE $2) + pg_catalog.make_interval(days => $5)) AT TIME ZONE $2 > $1))
+		   ORDER BY src.recorded_at, src.reminder_id$q$,
+		kpi_mail.source_query('reminders'))
+		USING as_of, cfg.timezone, cfg.reminder_result_days, source_name, cfg.alert_repeat_days
+	LOOP
+		responsible := pg_catalog.btrim(reminder.responsible_email);
+		IF responsible <> '' AND NOT kpi_mail.is_valid_email(responsible) THEN
+			RAISE WARNING 'adresse du responsable invalide pour la relance % : elle est ignorée', reminder.reminder_id
+				USING HINT = 'Corrigez responsible_email : une adresse simple, par exemple prenom.nom@example.fr.';
+			responsible := NULL;
+		END IF;
+		addresses := kpi_mail.merge_addresses(alert_recipients || responsible);
+		IF pg_catalog.cardinality(addresses) = 0 THEN
+			without_recipient := without_recipient + 1;
+			CONTINUE;
+		END IF;
+
+		claimed := NULL;
+		INSERT INTO kpi_mail.alert_log AS l (reminder_source, reminder_id, first_alerted_at, last_alerted_at)
+		VALUES (source_name, reminder.reminder_id, as_of, as_of)
+		ON CONFLICT (reminder_source, reminder_id) DO UPDATE
+			SET last_alerted_at = EXCLUDED.last_alerted_at,
+			    alert_count = l.alert_count + 1
+			WHERE cfg.alert_repeat_days > 0
+			  AND ((l.last_alerted_at AT TIME ZONE cfg.timezone)
+			       + pg_catalog.make_interval(days => cfg.alert_repeat_days)) AT TIME ZONE cfg.timezone <= as_of
+		RETURNING true INTO claimed;
+		IF claimed IS NULL THEN
+			CONTINUE;			-- another call alerted it meanwhile
+		END IF;
+
+		INSERT INTO kpi_mail.outbox (kind, reminder_source, reminder_id, recipients, subject, body)
+		VALUES ('alert', source_name, reminder.reminder_id, addresses,
+				'Alerte de Suivi Manquant pour Relance Client',
+				kpi_mail.alert_body(reminder.client_name, reminder.invoice_number, reminder.reminded_on,
+									reminder.recorded_at, as_of, cfg.timezone));
+		queued := queued + 1;
+	END LOOP;
+
+	IF without_recipient > 0 THEN
+		RAISE WARNING 'aucun destinataire d''alerte : % relance(s) sans résultat n''ont pas fait l''objet d''une alerte', without_recipient
+			USING DETAIL = 'Aucun destinataire de rôle alert et aucun responsible_email valide pour ces relances ; elles seront signalées dès qu''un destinataire existera.',
+			      HINT = 'Ajoutez un destinataire, par exemple : INSERT INTO kpi_mail.recipient (email, role) VALUES (''direction@example.fr'', ''alert'');';
+	END IF;
+	RETURN queued;
+END
+$$;
+COMMENT ON FUNCTION kpi_mail.send_alerts(timestamptz) IS 'Met en file une alerte par relance sans résultat après le délai ; renvoie le nombre d''alertes';
+
+/*
+ * §6: queues the weekly report of the period ending period_end (NULL:
+ * yesterday in the company time zone) as ONE message to every recipient of
+ * role report (all in To, in recipient_id order).
+ *
+ * Subject (French, dates DD/MM/YYYY, S = P - 6):
+ *   Rapport hebdomadaire des indicateurs – semaine du {S} au {P}
+ * Body: kpi_mail.kpi_weekly_report(P) (which rejects a future P with 22023).
+ *
+ * At most one report per period unless force: a second, non-forced call is a
+ * no-op with a NOTICE and returns NULL; two concurrent calls are settled by
+ * the unique index outbox_one_report_per_period (ON CONFLICT DO NOTHING).
+ * force => true queues another copy (forced = true) when the period already
+ * has its report; when it has none, the copy is the period's report.
+ * No report recipient: error 55000 (object_not_in_prerequisite_state).
+ * Returns the message_id of the queued message, or NULL.
+ */
+CREATE FUNCTION kpi_mail.send_weekly_report(period_end date DEFAULT NULL, force boolean DEFAULT false)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, kpi_mail, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+	p date := coalesce(send_weekly_report.period_end, kpi_mail.today() - 1);
+	again boolean := coalesce(send_weekly_report.force, false);
+	report_recipients text[];
+	existing bigint;
+	mail_subject text;
+	mail_body text;
+	queued_id bigint;
+BEGIN
+	report_recipients := kpi_mail.merge_addresses(ARRAY(
+		SELECT r.email FROM kpi_mail.recipient r WHERE r.role = 'report' ORDER BY r.recipient_id));
+	IF pg_catalog.cardinality(report_recipients) = 0 THEN
+		RAISE EXCEPTION 'aucun destinataire pour le rapport hebdomadaire'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+			      HINT = 'Ajoutez au moins un destinataire de rôle report, par exemple : INSERT INTO kpi_mail.recipient (email, role) VALUES (''direction@example.fr'', ''report'');';
+	END IF;
+
+	SELECT o.message_id INTO existing
+	FROM kpi_mail.outbox o
+	WHERE o.kind = 'weekly_report' AND o.period_end = p AND NOT o.forced;
+	IF existing IS NOT NULL AND NOT again THEN
+		RAISE NOTICE 'le rapport hebdomadaire de la période du % au % est déjà en file (message %) : rien n''est ajouté',
+			pg_catalog.to_char(p - 6, 'DD/MM/YYYY'), pg_catalog.to_char(p, 'DD/MM/YYYY'), existing
+			USING HINT = 'Pour l''envoyer une nouvelle fois, appelez kpi_mail.send_weekly_report(période, force => true).';
+		RETURN NULL;
+	END IF;
+
+	mail_body := kpi_mail.kpi_weekly_report(p);
+	mail_subject := pg_catalog.format('Rapport hebdomadaire des indicateurs – semaine du %s au %s',
+									  pg_catalog.to_char(p - 6, 'DD/MM/YYYY'), pg_catalog.to_char(p, 'DD/MM/YYYY'));
+
+	INSERT INTO kpi_mail.outbox (kind, period_end, forced, recipients, subject, body)
+	VALUES ('weekly_report', p, false, report_recipients, mail_subject, mail_body)
+	ON CONFLICT (period_end) WHERE kind = 'weekly_report' AND NOT forced DO NOTHING
+	RETURNING message_id INTO queued_id;
+	IF queued_id IS NULL THEN
+		-- the period already has its report (possibly queued concurrently)
+		IF NOT again THEN
+			RAISE NOTICE 'le rapport hebdomadaire de la période du % au % vient d''être mis en file par une autre session : rien n''est ajouté',
+				pg_catalog.to_char(p - 6, 'DD/MM/YYYY'), pg_catalog.to_char(p, 'DD/MM/YYYY');
+			RETURN NULL;
+		END IF;
+		INSERT INTO kpi_mail.outbox (kind, period_end, forced, recipients, subject, body)
+		VALUES ('weekly_report', p, true, report_recipients, mail_subject, mail_body)
+		RETURNING message_id INTO queued_id;
+	END IF;
+	RETURN queued_id;
+END
+$$;
+COMMENT ON FUNCTION kpi_mail.send_weekly_report(date, boolean) IS 'Met en file le rapport hebdomadaire de la période (un seul par période sauf force) ; renvoie l''identifiant du message ou NULL';
+
+/*
+ * §6 schedule decision: the end P of the period whose weekly report is due at
+ * as_of and not queued yet, else NULL.  Computed on the wall clock of the
+ * company time zone (so DST is handled): W = the latest date with ISO weekday
+ * report_weekday whose report_time has come at as_of; P = W - 1 (for the
+ * default Monday 07:00, the Sunday before).  Only the last completed period is
+ * considered, so a missed run is caught up once, and a period that has any
+ * report (forced or not, whatever its delivery status) is never sent again.
+ */
+CREATE FUNCTION kpi_mail.due_report_period(as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS date
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, kpi_mail, pg_temp
+AS $$
+DECLARE
+	cfg record;
+	local_now timestamp;
+	report_day date;
+BEGIN
+	IF as_of IS NULL OR NOT pg_catalog.isfinite(as_of) THEN
+		RETURN NULL;
+	END IF;
+	SELECT s.timezone, s.report_weekday, s.report_time INTO cfg FROM kpi_mail.settings s;
+	local_now := as_of AT TIME ZONE cfg.timezone;
+	report_day := local_now::date
+		- (pg_catalog.date_part('isodow', local_now)::integer - cfg.report_weekday + 7) % 7;
+	IF report_day = local_now::date AND local_now::time < cfg.report_time THEN
+		report_day := report_day - 7;
+	END IF;
+	IF EXISTS (SELECT 1 FROM kpi_mail.outbox o
+			   WHERE o.kind = 'weekly_report' AND o.period_end = report_day - 1) THEN
+		RETURN NULL;
+	END IF;
+	RETURN report_day - 1;
+END
+$$;
+COMMENT ON FUNCTION kpi_mail.due_report_period(timestamptz) IS 'Fin de la période dont le rapport hebdomadaire est dû à cet instant et pas encore mis en file (NULL sinon)';
+
+/*
+ * §6: what pg_cron runs.  A PROCEDURE so that each step commits on its own:
+ *   1. the weekly report, if due (due_report_period); while no recipient of
+ *      role report exists it is skipped with a WARNING and caught up later;
+ *   2. the alerts due at as_of (send_alerts);
+ *   3. the outbox retry, kpi_mail.deliver_outbox(), when that function exists.
+ * Committing before step 3 matters: delivery must never see mail that a
+ * later rollback would cancel.  A failing step 1 or 2 gives a WARNING, the
+ * next steps still run, and the procedure ends with an error (so that
+ * cron.job_run_details shows the failure).
+ *
+ * Not SECURITY DEFINER and without SET search_path on purpose: PostgreSQL
+ * forbids COMMIT in such procedures.  It does nothing by itself: every step
+ * is a SECURITY DEFINER function that PUBLIC may not execute, every name is
+ * qualified.  Call it outside an explicit transaction block (CALL at top
+ * level, as pg_cron does).
+ */
+CREATE PROCEDURE kpi_mail.run_scheduled(as_of timestamptz DEFAULT pg_catalog.now())
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	period date;
+	failures text[] := '{}';
+BEGIN
+	BEGIN
+		period := kpi_mail.due_report_period(as_of);
+		IF period IS NOT NULL THEN
+			PERFORM kpi_mail.send_weekly_report(period);
+		END IF;
+	EXCEPTION
+		WHEN object_not_in_prerequisite_state THEN
+			RAISE WARNING 'rapport hebdomadaire non envoyé : %', SQLERRM;
+		WHEN OTHERS THEN
+			RAISE WARNING 'rapport hebdomadaire non envoyé : % (SQLSTATE %)', SQLERRM, SQLSTATE;
+			failures := failures || pg_catalog.format('rapport hebdomadaire : %s (SQLSTATE %s)', SQLERRM, SQLSTATE);
+	END;
+	COMMIT;
+
+	BEGIN
+		PERFORM kpi_mail.send_alerts(as_of);
+	EXCEPTION
+		WHEN OTHERS THEN
+			RAISE WARNING 'alertes non envoyées : % (SQLSTATE %)', SQLERRM, SQLSTATE;
+			failures := failures || pg_catalog.format('alertes : %s (SQLSTATE %s)', SQLERRM, SQLSTATE);
+	END;
+	COMMIT;
+
+	IF pg_catalog.to_regprocedure('kpi_mail.deliver_outbox()') IS NOT NULL THEN
+		EXECUTE 'SELECT kpi_mail.deliver_outbox()';
+		COMMIT;
+	END IF;
+
+	IF pg_catalog.cardinality(failures) > 0 THEN
+		RAISE EXCEPTION 'kpi_mail.run_scheduled : % étape(s) en échec', pg_catalog.cardinality(failures)
+			USING DETAIL = pg_catalog.array_to_string(failures, E'\n'),
+			      HINT = 'Les autres étapes ont été exécutées ; corrigez la cause puis attendez le passage suivant.';
+	END IF;
+END
+$$;
+COMMENT ON PROCEDURE kpi_mail.run_scheduled(timestamptz) IS 'Tâche planifiée : rapport hebdomadaire dû, alertes, nouvel essai d''envoi des mails en attente';
+
+/*
+ * The command of the pg_cron job.  It removes its own job once kpi_mail is
+ * gone: DROP EXTENSION kpi_mail cannot delete rows of cron.job (no event
+ * trigger, by choice), so the job unschedules itself at its next run instead
+ * of failing every quarter of an hour.  (unschedule_jobs() before DROP
+ * EXTENSION removes it at once.)
+ */
+CREATE FUNCTION kpi_mail.scheduled_command()
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN 'DO $kpi_mail$ BEGIN IF pg_catalog.to_regprocedure(''kpi_mail.run_scheduled(timestamp with time zone)'') IS NULL '
+	'THEN PERFORM cron.unschedule(''kpi_mail_run_scheduled''); ELSE CALL kpi_mail.run_scheduled(); END IF; END $kpi_mail$';
+COMMENT ON FUNCTION kpi_mail.scheduled_command() IS 'Commande SQL de la tâche pg_cron kpi_mail_run_scheduled';
+
+/* Raises 55000 with a hint when pg_cron (1.4 or later) is not usable here. */
+CREATE FUNCTION kpi_mail.require_pg_cron()
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cron_db text := pg_catalog.current_setting('cron.database_name', true);
+BEGIN
+	IF pg_catalog.to_regnamespace('cron') IS NULL THEN
+		RAISE EXCEPTION 'l''extension pg_cron n''est pas installée dans la base %', pg_catalog.quote_ident(pg_catalog.current_database())
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+			      DETAIL = CASE WHEN cron_db IS NULL OR cron_db = '' THEN 'pg_cron n''est pas chargé par le serveur (shared_preload_libraries).'
+			                    ELSE pg_catalog.format('pg_cron est configuré pour la base %s (cron.database_name).', pg_catalog.quote_ident(cron_db)) END,
+			      HINT = 'Ajoutez pg_cron à shared_preload_libraries, réglez cron.database_name sur cette base, redémarrez le serveur, puis exécutez CREATE EXTENSION pg_cron; avant kpi_mail.schedule_jobs().';
+	END IF;
+	IF pg_catalog.to_regprocedure('cron.schedule_in_database(text,text,text,text,text,boolean)') IS NULL THEN
+		RAISE EXCEPTION 'la version installée de pg_cron est trop ancienne'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+			      DETAIL = 'kpi_mail a besoin de cron.schedule_in_database (pg_cron 1.4 ou plus récent).',
+			      HINT = 'Mettez pg_cron à jour, puis exécutez ALTER EXTENSION pg_cron UPDATE;';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION kpi_mail.require_pg_cron() IS 'Erreur explicite si pg_cron (1.4 ou plus récent) n''est pas installé dans la base';
+
+/*
+ * §6: creates or replaces the pg_cron job kpi_mail_run_scheduled in the
+ * current database, run as the current role (which therefore needs EXECUTE
+ * on run_scheduled and on the functions it calls, and on
+ * cron.schedule_in_database).  schedule is a cron expression, in GMT for
+ * pg_cron 1.4: the default, every 15 minutes, does not depend on it, since
+ * run_scheduled decides on the company's wall clock.  active => false creates
+ * the job disabled.  An existing job of the same name and role is replaced.
+ * Returns the job id.  Without pg_cron: error 55000 with a hint.
+ */
+CREATE FUNCTION kpi_mail.schedule_jobs(schedule text DEFAULT '*/15 * * * *', active boolean DEFAULT true)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM kpi_mail.require_pg_cron();
+	IF schedule IS NULL OR active IS NULL THEN
+		RAISE EXCEPTION 'la planification et l''activation de la tâche sont obligatoires'
+			USING ERRCODE = 'null_value_not_allowed',
+			      HINT = 'Par exemple : SELECT kpi_mail.schedule_jobs(''*/15 * * * *'');';
+	END IF;
+	PERFORM kpi_mail.unschedule_jobs();
+	RETURN cron.schedule_in_database('kpi_mail_run_scheduled', schedule, kpi_mail.scheduled_command(),
+									 pg_catalog.current_database(), CURRENT_USER::text, active);
+END
+$$;
+COMMENT ON FUNCTION kpi_mail.schedule_jobs(text, boolean) IS 'Crée ou remplace la tâche pg_cron kpi_mail_run_scheduled de cette base ; renvoie son identifiant';
+
+/* Removes this database's kpi_mail_run_scheduled job(s) of the current role; returns how many. */
+CREATE FUNCTION kpi_mail.unschedule_jobs()
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	job bigint;
+	removed integer := 0;
+BEGIN
+	IF pg_catalog.to_regclass('cron.job') IS NULL THEN
+		RETURN 0;				-- no pg_cron: nothing is scheduled
+	END IF;
+	FOR job IN SELECT j.jobid FROM cron.job j
+			   WHERE j.jobname = 'kpi_mail_run_scheduled' AND j.username = CURRENT_USER
+			     AND j.database = pg_catalog.current_database()
+			   ORDER BY j.jobid
+	LOOP
+		PERFORM cron.unschedule(job);
+		removed := removed + 1;
+	END LOOP;
+	RETURN removed;
+END
+$$;
+COMMENT ON FUNCTION kpi_mail.unschedule_jobs() IS 'Supprime la tâche pg_cron kpi_mail_run_scheduled de cette base ; renvoie le nombre de tâches supprimées';
+
+/*
+ * §9: recipient addresses go into mail headers: a plain address (local@domain,
+ * see is_valid_email), no CR/LF; display names without control characters.
+ * SQLSTATE 22023, as for mail_from in settings_validate.
+ */
+CREATE FUNCTION kpi_mail.recipient_validate()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NEW.email IS NOT NULL THEN
+		IF pg_catalog.strpos(NEW.email, E'\r') > 0 OR pg_catalog.strpos(NEW.email, E'\n') > 0 THEN
+			RAISE EXCEPTION 'l''adresse e-mail d''un destinataire ne doit contenir ni retour chariot ni saut de ligne'
+				USING ERRCODE = 'invalid_parameter_value',
+				      HINT = 'Indiquez une seule adresse simple, par exemple direction@example.fr.';
+		ELSIF NOT kpi_mail.is_valid_email(NEW.email) THEN
+			RAISE EXCEPTION 'adresse e-mail de destinataire invalide : %', pg_catalog.to_json(NEW.email)::text
+				USING ERRCODE = 'invalid_parameter_value',
+				      HINT = 'Indiquez une adresse simple, par exemple direction@example.fr, sans espace ni chevrons ; le nom va dans display_name.';
+		END IF;
+	END IF;
+	IF NEW.display_name ~ '[\x01-\x1f\x7f]' THEN
+		RAISE EXCEPTION 'le nom affiché d''un destinataire ne doit contenir aucun caractère de contrôle (retour à la ligne, tabulation…)'
+			USING ERRCODE = 'invalid_parameter_value',
+			      HINT = 'Écrivez le nom sur une seule ligne, par exemple Direction financière.';
+	END IF;
+	IF NEW.role IS NOT NULL AND NEW.role NOT IN ('report', 'alert') THEN
+		RAISE EXCEPTION 'rôle de destinataire inconnu : %', pg_catalog.to_json(NEW.role)::text
+			USING ERRCODE = 'invalid_parameter_value',
+			      HINT = 'Valeurs possibles : report (rapport hebdomadaire), alert (alertes).';
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION kpi_mail.recipient_validate() IS 'Vérifie l''adresse, le nom affiché et le rôle d''un destinataire';
+
+CREATE TRIGGER recipient_validate
+	BEFORE INSERT OR UPDATE ON kpi_mail.recipient
+	FOR EACH ROW EXECUTE FUNCTION kpi_mail.recipient_validate();
+
+/*
+ * §7: the settings as non-owners may see them: everything but the SMTP
+ * password, plus whether one is set.
+ */
+CREATE VIEW kpi_mail.settings_public AS
+SELECT s.smtp_url, s.smtp_username,
+	   (s.smtp_password IS NOT NULL AND s.smtp_password <> '') AS smtp_password_set,
+	   s.smtp_tls, s.smtp_timeout_ms, s.mail_from, s.timezone, s.holiday_calendar,
+	   s.invoice_max_business_days, s.reminder_result_days, s.detail_limit, s.backlog_weeks,
+	   s.alert_repeat_days, s.report_weekday, s.report_time
+FROM kpi_mail.settings s;
+COMMENT ON VIEW kpi_mail.settings_public IS 'Paramètres de kpi_mail sans le mot de passe SMTP';
+COMMENT ON COLUMN kpi_mail.settings_public.smtp_password_set IS 'Vrai si un mot de passe SMTP est enregistré';
+-- The other columns keep the French labels of kpi_mail.settings.
+DO $$
+DECLARE
+	col record;
+BEGIN
+	FOR col IN
+		SELECT v.attname, pg_catalog.col_description(t.attrelid, t.attnum) AS label
+		FROM pg_catalog.pg_attribute v
+		JOIN pg_catalog.pg_attribute t ON t.attrelid = 'kpi_mail.settings'::regclass AND t.attname = v.attname
+		WHERE v.attrelid = 'kpi_mail.settings_public'::regclass AND v.attnum > 0
+	LOOP
+		EXECUTE pg_catalog.format('COMMENT ON COLUMN kpi_mail.settings_public.%I IS %L', col.attname, col.label);
+	END LOOP;
+END
+$$;
+
 -- [delivery: more]
 
 /* ======================================================================
@@ -1072,4 +1563,44 @@ SELECT pg_catalog.pg_extension_config_dump('kpi_mail.alert_log', '');
 
 REVOKE ALL ON kpi_mail.settings FROM PUBLIC;
 REVOKE ALL ON kpi_mail.outbox FROM PUBLIC;
+-- jobs: privileges (§7).
+--
+-- Nothing in schema kpi_mail is reachable by PUBLIC until the administrator
+-- grants USAGE on the schema: invoices and reminders are business data.
+-- Recommended roles (not created here: roles are cluster-wide):
+--   CREATE ROLE kpi_staff NOLOGIN;     -- staff entering invoices and reminders
+--   GRANT USAGE ON SCHEMA kpi_mail TO kpi_staff;
+--   GRANT SELECT, INSERT, UPDATE ON kpi_mail.invoice, kpi_mail.payment_reminder TO kpi_staff;
+--   (plus SELECT on the indicator views and tables the analysts read)
+--   CREATE ROLE kpi_admin NOLOGIN;     -- configures and runs the mailing
+--   GRANT kpi_staff TO kpi_admin;
+--   GRANT SELECT, INSERT, UPDATE, DELETE ON kpi_mail.recipient, kpi_mail.calendar_override TO kpi_admin;
+--   GRANT SELECT ON kpi_mail.outbox, kpi_mail.alert_log TO kpi_admin;
+--   GRANT EXECUTE ON FUNCTION kpi_mail.send_alerts(timestamptz), kpi_mail.send_weekly_report(date, boolean),
+--         kpi_mail.due_report_period(timestamptz), kpi_mail.schedule_jobs(text, boolean),
+--         kpi_mail.unschedule_jobs() TO kpi_admin;
+--   GRANT EXECUTE ON PROCEDURE kpi_mail.run_scheduled(timestamptz) TO kpi_admin;
+-- The settings (and the SMTP password) are changed by the owner only.
+--
+-- Settings: the table is not readable as a whole (SELECT * fails) and the
+-- smtp_password column never is; its other columns are readable, because
+-- functions running with the caller's rights read them (today(), the
+-- reminder default, source_query(), the calendar and the indicators).
+-- settings_public shows exactly those columns to everyone with schema USAGE.
+GRANT SELECT (singleton, smtp_url, smtp_username, smtp_tls, smtp_timeout_ms, mail_from, timezone,
+			  holiday_calendar, invoice_max_business_days, reminder_result_days, detail_limit,
+			  backlog_weeks, alert_repeat_days, report_weekday, report_time)
+	ON kpi_mail.settings TO PUBLIC;
+GRANT SELECT ON kpi_mail.settings_public TO PUBLIC;
+-- Recipients (personal data), the alert log: owner only, like the outbox.
+REVOKE ALL ON kpi_mail.recipient, kpi_mail.alert_log FROM PUBLIC;
+-- Functions that queue mail or read the outbox: SECURITY DEFINER, not for PUBLIC.
+REVOKE EXECUTE ON FUNCTION kpi_mail.send_alerts(timestamptz) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION kpi_mail.send_weekly_report(date, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION kpi_mail.due_report_period(timestamptz) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION kpi_mail.alert_body(text, text, date, timestamptz, timestamptz, text) FROM PUBLIC;
+-- Scheduling runs with the caller's rights, but is for administrators only.
+REVOKE EXECUTE ON PROCEDURE kpi_mail.run_scheduled(timestamptz) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION kpi_mail.schedule_jobs(text, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION kpi_mail.unschedule_jobs() FROM PUBLIC;
 -- [privileges: more]
