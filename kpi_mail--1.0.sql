@@ -500,19 +500,6 @@ COMMENT ON TABLE kpi_mail.alert_log IS 'Relances ayant déjà fait l''objet d''u
 -- validation.  Mail is only ever queued as rows of kpi_mail.outbox; delivery
 -- (kpi_mail.deliver_outbox and the after-commit trigger) lives elsewhere.
 
-/*
- * Stable name of the relation the reminders come from, stored with each alert
- * (outbox.reminder_source, alert_log.reminder_source) so that reminder ids of
- * two different sources never mix.  The built-in table unless §8 attaches the
- * company's own table: this function is the single place to change then.
- */
-CREATE FUNCTION kpi_mail.reminder_source_name()
-RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-RETURN 'kpi_mail.payment_reminder';
-COMMENT ON FUNCTION kpi_mail.reminder_source_name() IS 'Nom de la table source des relances, enregistré avec chaque alerte';
-
 /* The exact alert body of §5 (C: shares the formatting rules of the report). */
 CREATE FUNCTION kpi_mail.alert_body(client_name text, invoice_number text, reminded_on date,
 									recorded_at timestamptz, as_of timestamptz, timezone text)
@@ -1024,6 +1011,19 @@ CREATE TABLE kpi_mail.attachment (
 			AND recorded_at_column IS NOT NULL AND result_column IS NOT NULL
 			AND result_recorded_at_column IS NOT NULL))
 );
+
+/*
+ * The name recorded with each alert (alert_log, outbox): the attached
+ * reminder table, or the built-in one, so that ids of two sources never mix.
+ */
+CREATE FUNCTION kpi_mail.reminder_source_name()
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN COALESCE((SELECT pg_catalog.format('%I.%I', a.schema_name, a.relation_name)
+                 FROM kpi_mail.attachment a WHERE a.kind = 'reminders'),
+                'kpi_mail.payment_reminder');
+COMMENT ON FUNCTION kpi_mail.reminder_source_name() IS 'Nom de la table source des relances, enregistré avec chaque alerte';
 COMMENT ON TABLE kpi_mail.attachment IS 'Tables de l''entreprise utilisées à la place des tables intégrées (factures, relances)';
 COMMENT ON COLUMN kpi_mail.attachment.kind IS 'Source remplacée : invoices (factures) ou reminders (relances)';
 COMMENT ON COLUMN kpi_mail.attachment.schema_name IS 'Schéma de la table attachée';
@@ -1041,7 +1041,10 @@ COMMENT ON COLUMN kpi_mail.attachment.responsible_column IS 'Relances : colonne 
 COMMENT ON COLUMN kpi_mail.attachment.attached_at IS 'Date de l''attachement';
 
 SELECT pg_catalog.pg_extension_config_dump('kpi_mail.attachment', '');
+-- Only names (no secret): readable, so that every reader of the indicators
+-- (caller's rights) finds the source.
 REVOKE ALL ON kpi_mail.attachment FROM PUBLIC;
+GRANT SELECT ON kpi_mail.attachment TO PUBLIC;
 
 /* Raises 22023 unless kind is 'invoices' or 'reminders'. */
 CREATE FUNCTION kpi_mail.attach_check_kind(kind text)
@@ -1449,7 +1452,7 @@ COMMENT ON FUNCTION kpi_mail.detach(text) IS
  */
 CREATE FUNCTION kpi_mail.attached_source_query(kind text)
 RETURNS text
-LANGUAGE plpgsql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
