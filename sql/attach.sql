@@ -247,6 +247,26 @@ COMMIT;
 UPDATE "ERP Compta"."Relances" SET "Résultat de la Relance" = NULL WHERE "N° Relance" = 9003;
 SELECT result, result_recorded_at FROM (:reminders) s WHERE reminder_id = 9003;
 
+-- Alerts read the attached table too: legacy results (RAS…) count as results
+-- and raise none; every alert names the company's table as its source.
+INSERT INTO kpi_mail.recipient (email, role) VALUES ('direction@example.fr', 'alert');
+SELECT kpi_mail.send_alerts('2024-03-11 00:00+01') AS queued;
+-- (reminder 1005 got its result only today: it had none at that instant)
+SELECT count(*) AS overdue_without_result FROM (:reminders) s
+WHERE NOT (s.result IS NOT NULL AND (s.result_recorded_at IS NULL OR s.result_recorded_at < '2024-03-11 00:00+01'))
+  AND (s.recorded_at AT TIME ZONE 'Europe/Paris') + interval '8 days' <= '2024-03-11 00:00';
+SELECT o.reminder_source, count(*) AS alerts, count(DISTINCT o.reminder_id) AS reminders
+FROM kpi_mail.outbox o WHERE o.kind = 'alert' GROUP BY 1;
+SELECT count(*) AS alerted_despite_a_result
+FROM kpi_mail.outbox o JOIN "ERP Compta"."Relances" r ON r."N° Relance" = o.reminder_id
+WHERE o.kind = 'alert' AND r."Résultat de la Relance" IS NOT NULL
+  AND (r.kpi_result_recorded_at IS NULL OR r.kpi_result_recorded_at < '2024-03-11 00:00+01');
+SELECT count(*) AS alerted_legacy FROM kpi_mail.outbox o JOIN kpi_mail.legacy_results() l ON l.reminder_id = o.reminder_id;
+SELECT kpi_mail.send_alerts('2024-03-11 00:00+01') AS queued_again;
+DELETE FROM kpi_mail.outbox;
+DELETE FROM kpi_mail.alert_log;
+DELETE FROM kpi_mail.recipient;
+
 /*
  * A view of invoices with a timestamptz edition: no column added, no
  * trigger; the edition date is read in Europe/Paris.  Attaching it
