@@ -6,7 +6,6 @@ SET client_min_messages = warning;
 CREATE EXTENSION kpi_mail;
 SET TimeZone = 'America/Los_Angeles';
 
-\i sql/include/report_stub.sql
 
 \i sql/include/try.sql
 
@@ -125,7 +124,6 @@ SELECT count(*) AS jobs FROM cron.job;
 -- After DROP EXTENSION kpi_mail, the job removes itself at its next run.
 SELECT kpi_mail.schedule_jobs('0 0 31 2 *', false) > 0 AS job_created;
 SELECT command AS job_command FROM cron.job \gset
-\i sql/include/report_stub_drop.sql
 DROP VIEW queued;
 DROP EXTENSION kpi_mail;
 :job_command;

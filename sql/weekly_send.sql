@@ -5,7 +5,6 @@ SET client_min_messages = warning;
 CREATE EXTENSION kpi_mail;
 SET TimeZone = 'Asia/Tokyo';
 
-\i sql/include/report_stub.sql
 
 \i sql/include/try.sql
 
@@ -57,5 +56,4 @@ FROM reports ORDER BY message_id DESC LIMIT 1;
 
 -- The stand-in must not outlive the extension.
 DROP VIEW reports;
-\i sql/include/report_stub_drop.sql
 DROP EXTENSION kpi_mail;

@@ -6,19 +6,6 @@ import time
 
 import psycopg2
 
-SQL_INCLUDE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "sql", "include")
-
-
-def sql_include(name):
-    """The text of sql/include/name, shared with the pg_regress tests."""
-    with open(os.path.join(SQL_INCLUDE, name), encoding="utf-8") as f:
-        return f.read()
-
-
-# Creates / drops a stand-in kpi_mail.kpi_weekly_report where it is not built.
-STUB_REPORT = sql_include("report_stub.sql")
-DROP_STUB_REPORT = sql_include("report_stub_drop.sql")
-
 
 def connect(dbname, autocommit=True):
     """A new connection to dbname on the test cluster."""

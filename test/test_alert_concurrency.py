@@ -11,7 +11,7 @@ Two techniques make the calls really overlap:
 import threading
 import unittest
 
-from test.jobs_support import (DROP_STUB_REPORT, STUB_REPORT, connect, drop_database,
+from test.jobs_support import (connect, drop_database,
                                recreate_database, wait_for)
 
 DB = "kpi_jobs_concurrency"
@@ -26,7 +26,6 @@ class Concurrency(unittest.TestCase):
         conn = connect(DB)
         with conn.cursor() as cur:
             cur.execute("CREATE EXTENSION kpi_mail")
-            cur.execute(STUB_REPORT)
             cur.execute("INSERT INTO kpi_mail.recipient (email, role) VALUES "
                         "('direction@example.fr', 'alert'), ('rapport@example.fr', 'report')")
         conn.close()
@@ -35,7 +34,6 @@ class Concurrency(unittest.TestCase):
     def tearDownClass(cls):
         conn = connect(DB)
         with conn.cursor() as cur:
-            cur.execute(DROP_STUB_REPORT)
             cur.execute("DROP EXTENSION kpi_mail")
         conn.close()
         drop_database(DB)
