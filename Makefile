@@ -17,7 +17,8 @@ OBJS += guard.o
 # indicators and weekly report (§2, §4)
 OBJS += indicators.o report.o
 # mail delivery (§5, §6)
-# jobs: alerts (§5)
+OBJS += message.o smtp.o delivery.o
+# alerts and scheduling (§5, §6)
 OBJS += alerts.o
 
 # attach (§8)
@@ -35,6 +36,7 @@ REGRESS += calendar_holidays calendar_range calendar_vectors calendar_overrides 
 REGRESS += weekly_report_cases weekly_report_timezone weekly_report_period invoice_kpi report_source \
 	weekly_report_example weekly_figures weekly_report_calendar
 # delivery
+REGRESS += delivery
 REGRESS += alerts weekly_send scheduling security recipients
 # attach
 REGRESS += attach attach_errors

@@ -976,6 +976,44 @@ $$;
 
 -- [delivery: more]
 
+/*
+ * Mail delivery (§6): see delivery.c.  Rows are sent by a dynamic background
+ * worker started at the commit of the transaction that queued them (it needs
+ * a free max_worker_processes slot for a few seconds), and by
+ * deliver_outbox(), which pg_cron's run_scheduled() calls to retry.
+ */
+ALTER TABLE kpi_mail.outbox ADD COLUMN mail_message_id text;
+COMMENT ON COLUMN kpi_mail.outbox.mail_message_id IS 'En-tête Message-ID du mail (fixé au premier essai, gardé pour les suivants)';
+
+CREATE FUNCTION kpi_mail.outbox_queued()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'kpi_outbox_queued'
+LANGUAGE C;
+COMMENT ON FUNCTION kpi_mail.outbox_queued() IS 'Trigger : à la validation de la transaction, lance l''envoi des mails mis en file';
+REVOKE EXECUTE ON FUNCTION kpi_mail.outbox_queued() FROM PUBLIC;
+
+CREATE TRIGGER outbox_queued
+	AFTER INSERT ON kpi_mail.outbox
+	FOR EACH STATEMENT EXECUTE FUNCTION kpi_mail.outbox_queued();
+
+CREATE FUNCTION kpi_mail.deliver_outbox()
+RETURNS integer
+AS 'MODULE_PATHNAME', 'kpi_deliver_outbox'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER
+SET search_path = pg_catalog, kpi_mail, pg_temp;
+COMMENT ON FUNCTION kpi_mail.deliver_outbox() IS 'Envoie les mails en attente dont l''heure est venue ; renvoie le nombre de mails envoyés (un processus de fond libre parmi max_worker_processes est nécessaire)';
+REVOKE EXECUTE ON FUNCTION kpi_mail.deliver_outbox() FROM PUBLIC;
+
+CREATE FUNCTION kpi_mail.build_message(recipients text[], subject text, body text,
+	sent_at timestamptz DEFAULT pg_catalog.now(), message_id text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'kpi_build_message'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, kpi_mail, pg_temp;
+COMMENT ON FUNCTION kpi_mail.build_message(text[], text, text, timestamptz, text) IS 'Texte exact (RFC 5322, MIME, quoted-printable) du mail que la livraison enverrait ; Message-ID aléatoire si NULL';
+REVOKE EXECUTE ON FUNCTION kpi_mail.build_message(text[], text, text, timestamptz, text) FROM PUBLIC;
+
 /* ======================================================================
  * §8 Attaching the company's own tables.
  * ====================================================================== */
