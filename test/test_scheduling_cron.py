@@ -5,51 +5,33 @@ kpi_mail the job removes itself at its next run.
 
 The cluster of test/run preloads pg_cron with cron.database_name = kpi_cron.
 pg_cron 1.4 runs jobs at most once a minute: this test takes one to three
-minutes.  When mail delivery is built (kpi_mail.deliver_outbox), the run also
-delivers to a local SMTP server (aiosmtpd), which the test then checks.
+minutes.  The mails go to a real SMTP server on loopback (test/smtp_server.py)
+and are checked as received.
 """
-import socket
+import os
+import sys
 import unittest
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from aiosmtpd.controller import Controller
+from test.jobs_support import connect, recreate_database, wait_for
 
-from test.jobs_support import (DROP_STUB_REPORT, STUB_REPORT, connect, recreate_database,
-                               wait_for)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from smtp_server import SmtpServer  # noqa: E402
 
 DB = "kpi_cron"
 JOB = "kpi_mail_run_scheduled"
-
-
-class Collector:
-    """aiosmtpd handler keeping the accepted messages."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-def free_port():
-    """A TCP port of 127.0.0.1 that is free right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+PARIS = ZoneInfo("Europe/Paris")
 
 
 class CronJob(unittest.TestCase):
     def setUp(self):
         recreate_database(DB)
-        self.smtp = Collector()
-        port = free_port()
-        self.controller = Controller(self.smtp, hostname="127.0.0.1", port=port)
-        self.controller.start()
+        self.smtp = SmtpServer()
         self.conn = connect(DB)
         self.sql("CREATE EXTENSION pg_cron")
         self.sql("CREATE EXTENSION kpi_mail")
-        self.sql(STUB_REPORT)
-        self.sql("UPDATE kpi_mail.settings SET smtp_url = %s, smtp_tls = 'none'", (f"smtp://127.0.0.1:{port}",))
+        self.sql("UPDATE kpi_mail.settings SET smtp_url = %s, smtp_tls = 'none'", (self.smtp.url,))
         self.sql("INSERT INTO kpi_mail.recipient (email, role) VALUES "
                  "('direction@example.fr', 'report'), ('alerte@example.fr', 'alert')")
         self.sql("INSERT INTO kpi_mail.payment_reminder (client_name, invoice_number, reminded_on, recorded_at) "
@@ -57,7 +39,7 @@ class CronJob(unittest.TestCase):
 
     def tearDown(self):
         self.conn.close()
-        self.controller.stop()
+        self.smtp.stop()
 
     def sql(self, query, params=None):
         with self.conn.cursor() as cur:
@@ -81,14 +63,28 @@ class CronJob(unittest.TestCase):
                           (period,))
         self.assertEqual(queued, [("weekly_report", True, None), ("alert", None, 1)])
 
-        if self.sql("SELECT to_regprocedure('kpi_mail.deliver_outbox()') IS NOT NULL")[0][0]:
-            self.assertTrue(wait_for(lambda: len(self.smtp.messages) >= 2, timeout=30),
-                            "the queued mail was not delivered")
-            self.assertEqual(sorted(m.rcpt_tos[0] for m in self.smtp.messages),
-                             ["alerte@example.fr", "direction@example.fr"])
+        # pg_cron's run queued both, the commit started delivery: the mails as received
+        self.assertTrue(self.smtp.wait_for(2, timeout=30), "the queued mail was not delivered")
+        mails = {m.rcpt_tos[0]: m.parse() for m in self.smtp.messages}
+        self.assertEqual(sorted(mails), ["alerte@example.fr", "direction@example.fr"])
+        report = mails["direction@example.fr"]
+        start = period - timedelta(days=6)
+        self.assertEqual(str(report["Subject"]),
+                         "Rapport hebdomadaire des indicateurs – semaine du %s au %s"
+                         % (start.strftime("%d/%m/%Y"), period.strftime("%d/%m/%Y")))
+        self.assertEqual(report.get_content().replace("\r\n", "\n"),
+                         self.sql("SELECT kpi_mail.kpi_weekly_report(%s)", (period,))[0][0])
+        alert = mails["alerte@example.fr"]
+        self.assertEqual(str(alert["Subject"]), "Alerte de Suivi Manquant pour Relance Client")
+        queued_at = self.sql("SELECT queued_at FROM kpi_mail.outbox WHERE kind = 'alert'")[0][0]
+        days = (queued_at.astimezone(PARIS).replace(tzinfo=None) - datetime(2026, 1, 5, 10, 30)).days
+        self.assertEqual(alert.get_content().replace("\r\n", "\n"),
+                         "Le champ 'Résultat de la Relance' n'a pas été rempli pour Martin SA, F-002 "
+                         "depuis %d jours. Veuillez compléter les informations requises.\n\n"
+                         "Relance du 05/01/2026, saisie le 05/01/2026 à 10:30.\n" % days)
+        self.assertEqual(self.sql("SELECT count(*) FROM kpi_mail.outbox WHERE status = 'sent'"), [(2,)])
 
         done = len(runs)
-        self.sql(DROP_STUB_REPORT)
         self.sql("DROP EXTENSION kpi_mail")
         self.assertEqual(len(self.sql("SELECT 1 FROM cron.job")), 1)
         gone = wait_for(lambda: not self.sql("SELECT 1 FROM cron.job"), timeout=80, interval=1)
