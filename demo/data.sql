@@ -41,7 +41,7 @@ SELECT c.name,
 	(d + pg_catalog.make_time(9 + i % 8, (i * 13) % 60, 0)) AT TIME ZONE 'Europe/Paris',
 	r.result,
 	CASE WHEN r.result IS NOT NULL THEN (d + 1 + i % 5 + pg_catalog.make_time(11, 0, 0)) AT TIME ZONE 'Europe/Paris' END,
-	CASE WHEN i % 11 = 0 THEN 'claire.bernard@example.com' END
+	CASE WHEN i % 11 = 0 THEN 'claire.bernard@example.com' WHEN i % 11 = 5 THEN 'recouvrement@example.com' END
 FROM pg_catalog.generate_series(kpi_mail.today() - 60, kpi_mail.today() - 1, interval '1 day') AS g(ts),
 	LATERAL (SELECT g.ts::date AS d) AS day,
 	LATERAL (SELECT d - DATE '2000-01-01' AS i) AS seed,

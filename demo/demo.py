@@ -68,7 +68,7 @@ def main():
                          ('direction@example.com', 'Direction générale', 'report'),
                          ('daf@example.com', 'Direction financière', 'report'),
                          ('managers@example.com', 'Managers', 'alert'),
-                         ('Claire.Bernard@example.com', 'Claire Bernard', 'alert')""")
+                         ('Recouvrement@Example.com', 'Service recouvrement', 'alert')""")
         job = query(conn, "SELECT kpi_mail.schedule_jobs('* * * * *')")[0][0]
         print(f"pg_cron job {job}: {query(conn, 'SELECT schedule, command FROM cron.job')[0]}")
         print("waiting for pg_cron's next minute tick and for the delivery of what the job queued ...")
