@@ -18,6 +18,8 @@ OBJS += guard.o
 OBJS += indicators.o report.o
 # mail delivery (§5, §6)
 OBJS += message.o smtp.o delivery.o
+# alerts and scheduling (§5, §6)
+OBJS += alerts.o
 
 # attach (§8)
 
@@ -29,13 +31,15 @@ REGRESS = setup
 # guard, validations, settings
 REGRESS += guard bookkeeping validation settings
 # calendar
-REGRESS += 
+REGRESS += calendar_holidays calendar_range calendar_vectors calendar_overrides calendar_timezone
 # indicators and report
-REGRESS += 
+REGRESS += weekly_report_cases weekly_report_timezone weekly_report_period invoice_kpi report_source \
+	weekly_report_example weekly_figures weekly_report_calendar
 # delivery
 REGRESS += delivery
+REGRESS += alerts weekly_send scheduling security recipients
 # attach
-REGRESS += 
+REGRESS += attach attach_errors
 
 PG_CPPFLAGS += -DKPI_MAIL_VERSION=\"$(EXTVERSION)\" $(shell pkg-config --cflags libcurl)
 # PostgreSQL's own headers (fmgr.h, ilist.h) trip -Wunused-parameter under -Wextra.

@@ -1,6 +1,517 @@
 /*-------------------------------------------------------------------------
  * indicators.c
- *	  PLACEHOLDER.
+ *	  The invoice delay indicator (SPEC §2) and the weekly figures (§4):
+ *	  invoice cohort and backlog, reminder cohort and backlog, computed for
+ *	  a period end P, plus the rows of the kpi_mail.invoice_kpi view.
+ *
+ * Invoices and reminders are read only through kpi_mail.source_query(kind),
+ * wrapped as a subquery with our filters and bound parameters, so attaching
+ * the company's own tables (§8) changes nothing here.  Business days come
+ * from one KpiCalendar loaded per call; calendar days and midnights are
+ * taken on the wall clock of the company time zone (settings.timezone),
+ * never in the session's TimeZone.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+
+#include "calendar.h"
+#include "indicators.h"
+#include "settings.h"
+#include "textfmt.h"
+
+/* Rows fetched at a time by the invoice_kpi view. */
+#define INVOICE_KPI_BATCH 1000
+
+/* Columns of the invoice query (see invoice_query). */
+#define INV_NUMBER 1
+#define INV_CLIENT 2
+#define INV_EDITED_ON 3
+#define INV_SENT_ON 4
+
+/* Columns of the reminder query (see reminder_query). */
+#define REM_ID 1
+#define REM_CLIENT 2
+#define REM_INVOICE 3
+#define REM_REMINDED_ON 4
+#define REM_RECORDED_AT 5
+
+/* A date as DD/MM/YYYY (for error details). */
+static char *
+date_text(DateADT d)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	kpi_append_date(&buf, d);
+	return buf.data;
+}
+
+/*
+ * Returns the SQL text of kpi_mail.source_query(kind), the only way this file
+ * reads invoices and reminders.  The caller is connected to SPI.
+ */
+static char *
+source_query_text(const char *kind)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+	Datum		query;
+	bool		isnull;
+
+	values[0] = CStringGetTextDatum(kind);
+	if (SPI_execute_with_args("SELECT kpi_mail.source_query($1)",
+							  1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "kpi_mail.source_query(%s) returned no row", kind);
+	query = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("kpi_mail.source_query('%s') a renvoyé NULL", kind),
+				 errhint("Rattachez de nouveau la source avec kpi_mail.detach() puis kpi_mail.attach_invoices() ou kpi_mail.attach_reminders().")));
+	return TextDatumGetCString(query);
+}
+
+/*
+ * The invoice source wrapped with a filter on edited_on (from $1, to $2,
+ * both included) and ordered by edited_on, invoice_number.  Without bounds
+ * (for the view) it reads every invoice.
+ */
+static char *
+invoice_query(bool bounded)
+{
+	return psprintf("SELECT src.invoice_number::pg_catalog.text, src.client_name::pg_catalog.text,"
+					" src.edited_on::pg_catalog.date, src.sent_on::pg_catalog.date"
+					" FROM (%s) AS src%s"
+					" ORDER BY 3, 1",
+					source_query_text("invoices"),
+					bounded ? " WHERE src.edited_on >= $1 AND src.edited_on <= $2" : "");
+}
+
+/*
+ * The reminder source wrapped with reminded_on in [$1, $2] (upper bound
+ * excluded when backlog), a recorded_at that defaults to midnight starting
+ * reminded_on in tz ($4), and has_result at instant $3 (§3: a NULL
+ * result_recorded_at on a result counts as recorded long ago).  Cohort rows
+ * are ordered by reminded_on, client_name, invoice_number; backlog rows are
+ * only those without result, ordered by recorded_at, reminder_id.
+ */
+static char *
+reminder_query(bool backlog)
+{
+	return psprintf("SELECT src.reminder_id::pg_catalog.int8, src.client_name::pg_catalog.text,"
+					" src.invoice_number::pg_catalog.text, src.reminded_on::pg_catalog.date,"
+					" COALESCE(src.recorded_at::pg_catalog.timestamptz,"
+					" pg_catalog.timezone($4, src.reminded_on::pg_catalog.timestamp)),"
+					" (src.result IS NOT NULL AND (src.result_recorded_at IS NULL"
+					" OR src.result_recorded_at < $3)) AS has_result"
+					" FROM (%s) AS src"
+					" WHERE src.reminded_on >= $1 AND src.reminded_on %s $2%s"
+					" ORDER BY %s",
+					source_query_text("reminders"),
+					backlog ? "<" : "<=",
+					backlog ? " AND NOT (src.result IS NOT NULL AND (src.result_recorded_at IS NULL"
+					" OR src.result_recorded_at < $3))" : "",
+					backlog ? "5, 1" : "4, 2, 3, 1");
+}
+
+/* A text column of an SPI row as a palloc'd string, "" when NULL. */
+static char *
+spi_string(HeapTuple tuple, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		value = SPI_getbinval(tuple, desc, col, &isnull);
+
+	return isnull ? pstrdup("") : TextDatumGetCString(value);
+}
+
+/* A date column of an SPI row; *isnull tells whether it was NULL. */
+static DateADT
+spi_date(HeapTuple tuple, TupleDesc desc, int col, bool *isnull)
+{
+	Datum		value = SPI_getbinval(tuple, desc, col, isnull);
+
+	return *isnull ? 0 : DatumGetDateADT(value);
+}
+
+/*
+ * Evaluates one invoice as of period end P (§2): sent means sent_on <= P;
+ * a sent invoice is on time when its delay is at most N business days; an
+ * unsent one is late as soon as sending it on E = P + 1 would be late.
+ */
+void
+kpi_invoice_evaluate(const KpiCalendar *cal, int max_business_days,
+					 DateADT period_end, bool has_sent_on, KpiInvoiceRow *row)
+{
+	row->deadline = kpi_add_business_days(cal, row->edited_on, max_business_days);
+	row->sent = has_sent_on && row->sent_on <= period_end;
+	row->delay = 0;
+	row->lateness = 0;
+	if (row->sent)
+	{
+		row->delay = kpi_business_days_between(cal, row->edited_on, row->sent_on);
+		row->lateness = row->delay - max_business_days;
+		row->status = row->lateness > 0 ? KPI_INVOICE_LATE : KPI_INVOICE_ON_TIME;
+	}
+	else
+	{
+		row->lateness = kpi_business_days_between(cal, row->edited_on, period_end + 1)
+			- max_business_days;
+		row->status = row->lateness > 0 ? KPI_INVOICE_LATE : KPI_INVOICE_PENDING;
+	}
+	if (row->lateness < 0)
+		row->lateness = 0;
+}
+
+/* Reads an invoice SPI row into a new KpiInvoiceRow evaluated as of P. */
+static KpiInvoiceRow *
+invoice_row_read(HeapTuple tuple, TupleDesc desc, const KpiCalendar *cal,
+				 int max_business_days, DateADT period_end)
+{
+	KpiInvoiceRow *row = palloc0(sizeof(KpiInvoiceRow));
+	bool		isnull;
+	bool		sent_null;
+
+	row->invoice_number = spi_string(tuple, desc, INV_NUMBER);
+	row->client_name = spi_string(tuple, desc, INV_CLIENT);
+	row->edited_on = spi_date(tuple, desc, INV_EDITED_ON, &isnull);
+	row->sent_on = spi_date(tuple, desc, INV_SENT_ON, &sent_null);
+	kpi_invoice_evaluate(cal, max_business_days, period_end, !sent_null, row);
+	return row;
+}
+
+/* Orders late invoices by lateness descending, then source order (edited_on, invoice_number). */
+static int
+late_invoice_cmp(const ListCell *a, const ListCell *b)
+{
+	const KpiInvoiceRow *ra = lfirst(a);
+	const KpiInvoiceRow *rb = lfirst(b);
+
+	if (ra->lateness != rb->lateness)
+		return ra->lateness > rb->lateness ? -1 : 1;
+	return (ra->ordinal > rb->ordinal) - (ra->ordinal < rb->ordinal);
+}
+
+/* The largest k such that from + k days (wall clock of tz) <= to; 0 if none. */
+static int
+whole_days_between(TimestampTz from, TimestampTz to, const char *timezone)
+{
+	int			k;
+
+	if (to < from)
+		return 0;
+	k = kpi_date_in_zone(to, timezone) - kpi_date_in_zone(from, timezone);
+	while (k > 0 && kpi_add_days_in_zone(from, k, timezone) > to)
+		k--;
+	while (kpi_add_days_in_zone(from, k + 1, timezone) <= to)
+		k++;
+	return k;
+}
+
+/*
+ * The period end a caller asked for: NULL means yesterday in the company
+ * time zone; a date after today there (or an infinite date) is refused.
+ */
+DateADT
+kpi_period_end_resolve(bool is_null, DateADT period_end)
+{
+	MemoryContext caller_context = CurrentMemoryContext;
+	KpiSettings *settings;
+	DateADT		today;
+
+	SPI_connect();
+	/* the settings must outlive SPI_finish() (see kpi_settings_load) */
+	MemoryContextSwitchTo(caller_context);
+	settings = kpi_settings_load();
+	today = kpi_today(settings);
+	SPI_finish();
+
+	if (is_null)
+		return today - 1;
+	if (DATE_NOT_FINITE(period_end))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("la fin de période doit être une date finie"),
+				 errhint("Indiquez une date passée, ou NULL pour la semaine se terminant hier.")));
+	if (period_end > today)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("la fin de période ne peut pas être postérieure à aujourd'hui"),
+				 errdetail("La période demandée se termine le %s ; nous sommes le %s dans le fuseau horaire %s.",
+						   date_text(period_end), date_text(today), settings->timezone),
+				 errhint("Indiquez une date passée, ou NULL pour la semaine se terminant hier.")));
+	return period_end;
+}
+
+/*
+ * Reads the invoices edited in [backlog_start, P] into the figures f, whose
+ * rows and lists are allocated in mcxt.
+ */
+static void
+compute_invoices(KpiWeeklyFigures *f, const KpiCalendar *cal, MemoryContext mcxt)
+{
+	Oid			argtypes[2] = {DATEOID, DATEOID};
+	Datum		values[2];
+	TupleDesc	desc;
+	int			ordinal = 0;
+
+	values[0] = DateADTGetDatum(f->backlog_start);
+	values[1] = DateADTGetDatum(f->period_end);
+	if (SPI_execute_with_args(invoice_query(true), 2, argtypes, values, NULL,
+							  true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed on the invoice source");
+	/* SPI calls return in the SPI procedure context; the rows go to mcxt */
+	MemoryContextSwitchTo(mcxt);
+	desc = SPI_tuptable->tupdesc;
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		KpiInvoiceRow *row;
+
+		CHECK_FOR_INTERRUPTS();
+		row = invoice_row_read(SPI_tuptable->vals[i], desc, cal,
+							   f->invoice_max_business_days, f->period_end);
+		row->ordinal = ordinal++;
+		if (row->edited_on >= f->period_start)
+		{
+			f->invoices_edited++;
+			if (row->status == KPI_INVOICE_ON_TIME)
+				f->invoices_on_time++;
+			else if (row->status == KPI_INVOICE_PENDING)
+				f->invoices_pending++;
+			else
+			{
+				f->invoices_late++;
+				f->late_invoices = lappend(f->late_invoices, row);
+			}
+		}
+		else if (row->status == KPI_INVOICE_LATE && !row->sent)
+			f->invoice_backlog = lappend(f->invoice_backlog, row);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	list_sort(f->late_invoices, late_invoice_cmp);
+}
+
+/*
+ * Runs the reminder query (cohort or backlog) with dates [from, to] and
+ * instant E_ts; the result is in SPI_tuptable.
+ */
+static void
+run_reminder_query(bool backlog, DateADT from, DateADT to, TimestampTz end_ts,
+				   const char *timezone)
+{
+	Oid			argtypes[4] = {DATEOID, DATEOID, TIMESTAMPTZOID, TEXTOID};
+	Datum		values[4];
+
+	values[0] = DateADTGetDatum(from);
+	values[1] = DateADTGetDatum(to);
+	values[2] = TimestampTzGetDatum(end_ts);
+	values[3] = CStringGetTextDatum(timezone);
+	if (SPI_execute_with_args(reminder_query(backlog), 4, argtypes, values, NULL,
+							  true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed on the reminder source");
+}
+
+/* Reads a reminder SPI row into a new KpiReminderRow (due date and days in tz). */
+static KpiReminderRow *
+reminder_row_read(HeapTuple tuple, TupleDesc desc, int result_days,
+				  TimestampTz end_ts, const char *timezone)
+{
+	KpiReminderRow *row = palloc0(sizeof(KpiReminderRow));
+	bool		isnull;
+	Datum		value;
+
+	value = SPI_getbinval(tuple, desc, REM_ID, &isnull);
+	row->reminder_id = isnull ? 0 : DatumGetInt64(value);
+	row->client_name = spi_string(tuple, desc, REM_CLIENT);
+	row->invoice_number = spi_string(tuple, desc, REM_INVOICE);
+	row->reminded_on = spi_date(tuple, desc, REM_REMINDED_ON, &isnull);
+	row->recorded_at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, REM_RECORDED_AT, &isnull));
+	row->result_due_at = kpi_add_days_in_zone(row->recorded_at, result_days, timezone);
+	row->result_due_on = kpi_date_in_zone(row->result_due_at, timezone);
+	row->days_without_result = whole_days_between(row->recorded_at, end_ts, timezone);
+	return row;
+}
+
+/* Reads the reminder cohort and backlog into the figures f, allocated in mcxt. */
+static void
+compute_reminders(KpiWeeklyFigures *f, const char *timezone, MemoryContext mcxt)
+{
+	TupleDesc	desc;
+	int			has_result_col;
+
+	/* cohort: reminders dated in [S, P] */
+	run_reminder_query(false, f->period_start, f->period_end, f->end_ts, timezone);
+	MemoryContextSwitchTo(mcxt);
+	desc = SPI_tuptable->tupdesc;
+	has_result_col = SPI_fnumber(desc, "has_result");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[i];
+		bool		isnull;
+
+		CHECK_FOR_INTERRUPTS();
+		f->reminders_made++;
+		if (DatumGetBool(SPI_getbinval(tuple, desc, has_result_col, &isnull)))
+			f->reminders_with_result++;
+		else
+		{
+			f->reminders_missing++;
+			f->missing_results = lappend(f->missing_results,
+										 reminder_row_read(tuple, desc, f->reminder_result_days,
+														   f->end_ts, timezone));
+		}
+	}
+	SPI_freetuptable(SPI_tuptable);
+
+	/* backlog: reminders dated in [backlog_start, S), overdue at E_ts */
+	run_reminder_query(true, f->backlog_start, f->period_start, f->end_ts, timezone);
+	MemoryContextSwitchTo(mcxt);
+	desc = SPI_tuptable->tupdesc;
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		KpiReminderRow *row;
+
+		CHECK_FOR_INTERRUPTS();
+		row = reminder_row_read(SPI_tuptable->vals[i], desc, f->reminder_result_days,
+								f->end_ts, timezone);
+		if (row->result_due_at <= f->end_ts)
+			f->reminder_backlog = lappend(f->reminder_backlog, row);
+		else
+			pfree(row);
+	}
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/*
+ * Computes every figure of §4 for the period ending period_end, in the
+ * caller's memory context, with the settings and calendar of this instant.
+ */
+KpiWeeklyFigures *
+kpi_weekly_figures_compute(DateADT period_end)
+{
+	MemoryContext caller_context = CurrentMemoryContext;
+	KpiWeeklyFigures *f;
+	KpiSettings *settings;
+	KpiCalendar *cal;
+	int64		backlog_start;
+
+	SPI_connect();
+
+	/*
+	 * Every SPI call returns in the SPI procedure context, freed by
+	 * SPI_finish(): what must outlive it is allocated in caller_context.
+	 */
+	MemoryContextSwitchTo(caller_context);
+	settings = kpi_settings_load();
+	cal = kpi_calendar_load(caller_context, settings->holiday_calendar);
+
+	f = MemoryContextAllocZero(caller_context, sizeof(KpiWeeklyFigures));
+	f->period_end = period_end;
+	f->period_start = period_end - 6;
+	backlog_start = (int64) f->period_start - 7 * (int64) settings->backlog_weeks;
+	if (DATE_NOT_FINITE(period_end) || backlog_start < PG_INT32_MIN ||
+		!IS_VALID_DATE((DateADT) backlog_start) || !IS_VALID_DATE(period_end + 1))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("la fin de période est trop ancienne"),
+				 errdetail("La période et les semaines précédentes examinées (backlog_weeks) sortent des dates possibles.")));
+	f->backlog_start = (DateADT) backlog_start;
+	f->end_ts = kpi_midnight_in_zone(period_end + 1, settings->timezone);
+	f->invoice_max_business_days = settings->invoice_max_business_days;
+	f->reminder_result_days = settings->reminder_result_days;
+	f->detail_limit = settings->detail_limit;
+
+	compute_invoices(f, cal, caller_context);
+	compute_reminders(f, settings->timezone, caller_context);
+
+	SPI_finish();
+	return f;
+}
+
+PG_FUNCTION_INFO_V1(kpi_invoice_kpi_rows);
+
+/*
+ * kpi_mail.invoice_kpi_rows(): one row per invoice of the source, evaluated
+ * today in the company time zone (P = today), behind the invoice_kpi view.
+ */
+Datum
+kpi_invoice_kpi_rows(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext call_context = CurrentMemoryContext;
+	MemoryContext batch_context;
+	KpiSettings *settings;
+	KpiCalendar *cal;
+	DateADT		today;
+	Portal		portal;
+
+	InitMaterializedSRF(fcinfo, 0);
+
+	SPI_connect();
+	MemoryContextSwitchTo(call_context);
+	settings = kpi_settings_load();
+	cal = kpi_calendar_load(call_context, settings->holiday_calendar);
+	today = kpi_today(settings);
+	batch_context = AllocSetContextCreate(call_context, "invoice_kpi batch",
+										  ALLOCSET_DEFAULT_SIZES);
+
+	portal = SPI_cursor_open_with_args(NULL, invoice_query(false), 0, NULL, NULL,
+									   NULL, true, 0);
+	for (;;)
+	{
+		TupleDesc	desc;
+
+		SPI_cursor_fetch(portal, true, INVOICE_KPI_BATCH);
+		if (SPI_processed == 0)
+			break;
+		desc = SPI_tuptable->tupdesc;
+		MemoryContextSwitchTo(batch_context);
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tuple = SPI_tuptable->vals[i];
+			Datum		values[7];
+			bool		nulls[7] = {false};
+			KpiInvoiceRow *row;
+
+			CHECK_FOR_INTERRUPTS();
+			values[0] = SPI_getbinval(tuple, desc, INV_NUMBER, &nulls[0]);
+			values[1] = SPI_getbinval(tuple, desc, INV_CLIENT, &nulls[1]);
+			values[2] = SPI_getbinval(tuple, desc, INV_EDITED_ON, &nulls[2]);
+			values[4] = SPI_getbinval(tuple, desc, INV_SENT_ON, &nulls[4]);
+			if (nulls[2])
+			{
+				/* no edition date: nothing can be computed */
+				nulls[3] = nulls[5] = nulls[6] = true;
+			}
+			else
+			{
+				row = invoice_row_read(tuple, desc, cal,
+									   settings->invoice_max_business_days, today);
+				values[3] = DateADTGetDatum(row->deadline);
+				values[5] = Int32GetDatum(row->delay);
+				nulls[5] = !row->sent;
+				values[6] = CStringGetTextDatum(row->status == KPI_INVOICE_ON_TIME ? "on_time" :
+												row->status == KPI_INVOICE_LATE ? "late" : "pending");
+			}
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+		MemoryContextSwitchTo(call_context);
+		MemoryContextReset(batch_context);
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(portal);
+	SPI_finish();
+	MemoryContextDelete(batch_context);
+	return (Datum) 0;
+}
