@@ -100,10 +100,11 @@ BEGIN
 		RAISE EXCEPTION 'l''heure d''envoi du rapport (report_time) est obligatoire'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	IF NEW.smtp_url IS NULL OR NEW.smtp_url !~ '^smtps?://[^/?#@[:space:]]+(:[0-9]{1,5})?/?$' THEN
+	IF NEW.smtp_url IS NULL OR NEW.smtp_url !~ '^smtps?://[^/?#@[:space:]]+(:[0-9]{1,5})?/?$'
+	   OR COALESCE(pg_catalog.substring(NEW.smtp_url, ':([0-9]{1,5})/?$')::integer, 25) NOT BETWEEN 1 AND 65535 THEN
 		RAISE EXCEPTION 'adresse de serveur SMTP invalide : %', pg_catalog.to_json(NEW.smtp_url)::text
 			USING ERRCODE = 'invalid_parameter_value',
-			      HINT = 'Seuls les schémas smtp:// et smtps:// sont acceptés, par exemple smtp://mail.example.fr:587.';
+			      HINT = 'Seuls les schémas smtp:// et smtps:// sont acceptés, avec un port de 1 à 65535, par exemple smtp://mail.example.fr:587.';
 	END IF;
 	IF NEW.smtp_tls IS NULL OR NEW.smtp_tls NOT IN ('none', 'try', 'require') THEN
 		RAISE EXCEPTION 'mode TLS SMTP invalide : %', pg_catalog.to_json(NEW.smtp_tls)::text

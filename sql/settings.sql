@@ -31,6 +31,10 @@ UPDATE kpi_mail.settings SET smtp_url = 'http://mail.example.fr';
 \echo :LAST_ERROR_SQLSTATE
 UPDATE kpi_mail.settings SET smtp_url = 'smtp://mail.example.fr/../etc';
 \echo :LAST_ERROR_SQLSTATE
+UPDATE kpi_mail.settings SET smtp_url = 'smtp://mail.example.fr:65536';
+\echo :LAST_ERROR_SQLSTATE
+UPDATE kpi_mail.settings SET smtp_url = 'smtp://mail.example.fr:0';
+\echo :LAST_ERROR_SQLSTATE
 UPDATE kpi_mail.settings SET smtp_tls = 'always';
 \echo :LAST_ERROR_SQLSTATE
 UPDATE kpi_mail.settings SET mail_from = 'kpi example.fr';
