@@ -11,7 +11,7 @@ Two techniques make the calls really overlap:
 import threading
 import unittest
 
-from test.jobs_support import (connect, drop_database,
+from test.support import (connect, drop_database,
                                recreate_database, wait_for)
 
 DB = "kpi_jobs_concurrency"

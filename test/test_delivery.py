@@ -17,18 +17,14 @@ from datetime import datetime, timedelta, timezone
 import psycopg2
 import psycopg2.errors
 
+from test.support import connect, drop_database, recreate_database
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from smtp_server import SmtpServer  # noqa: E402
 
 MAIL_FROM = "kpi@societe.example"
 PASSWORD = "S3cret-Pa55word!"
 ENCODED_WORD = re.compile(rb"=\?UTF-8\?Q\?([^?]*)\?=")
-
-
-def connect(dbname):
-    conn = psycopg2.connect(dbname=dbname)
-    conn.autocommit = True
-    return conn
 
 
 def q_decode(payload):
@@ -57,11 +53,7 @@ class DeliveryCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dbname = "kpi_delivery_" + cls.__name__.lower()
-        admin = connect("postgres")
-        with admin.cursor() as cur:
-            cur.execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % cls.dbname)
-            cur.execute('CREATE DATABASE "%s"' % cls.dbname)
-        admin.close()
+        recreate_database(cls.dbname)
         cls.server = SmtpServer(**cls.server_options)
         cls.conn = connect(cls.dbname)
         cls.sql("CREATE EXTENSION kpi_mail")
@@ -72,10 +64,7 @@ class DeliveryCase(unittest.TestCase):
     def tearDownClass(cls):
         cls.conn.close()
         cls.server.stop()
-        admin = connect("postgres")
-        with admin.cursor() as cur:
-            cur.execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % cls.dbname)
-        admin.close()
+        drop_database(cls.dbname)
 
     def setUp(self):
         self.wait_idle()
@@ -274,7 +263,7 @@ class Transactions(DeliveryCase):
     """Commit, rollback, promptness, batches."""
 
     def test_rollback_sends_nothing(self):
-        conn = psycopg2.connect(dbname=self.dbname)
+        conn = connect(self.dbname, autocommit=False)
         self.queue("Annulé", "rien\n", conn=conn)
         self.queue("Annulé 2", "rien\n", conn=conn)
         conn.rollback()
@@ -285,7 +274,7 @@ class Transactions(DeliveryCase):
         self.assertEqual(self.value("SELECT count(*) FROM kpi_mail.outbox"), 0)
 
     def test_commit_delivers_within_seconds(self):
-        conn = psycopg2.connect(dbname=self.dbname)
+        conn = connect(self.dbname, autocommit=False)
         message_id = self.queue("Tout de suite", "corps\n", conn=conn)
         # nothing leaves before the commit
         time.sleep(1)
@@ -300,7 +289,7 @@ class Transactions(DeliveryCase):
         self.assertEqual(self.server.messages[0].parse()["Subject"], "Tout de suite")
 
     def test_batch_uses_one_connection(self):
-        conn = psycopg2.connect(dbname=self.dbname)
+        conn = connect(self.dbname, autocommit=False)
         ids = [self.queue("Lot %d" % i, "corps %d\n" % i, conn=conn) for i in range(6)]
         conn.commit()
         conn.close()
@@ -593,7 +582,7 @@ class Rejections(DeliveryCase):
         self.assertEqual(self.row(message_id)["attempts"], 1)
 
     def test_bad_address_in_outbox_fails_that_row_only(self):
-        conn = psycopg2.connect(dbname=self.dbname)
+        conn = connect(self.dbname, autocommit=False)
         bad = self.queue("Mauvais", "corps\n", ("x@example.com>\r\nRCPT TO:<evil@example.com",), conn=conn)
         good = self.queue("Bon", "corps\n", ("ok@example.com",), conn=conn)
         conn.commit()

@@ -11,7 +11,7 @@ import sys
 import time
 import unittest
 
-import psycopg2
+from test.support import connect, drop_database, recreate_database, text_of
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -24,17 +24,6 @@ AS_OF = "2026-12-02 12:00:00+01"   # Wednesday noon in Paris
 ALERT_SUBJECT = "Alerte de Suivi Manquant pour Relance Client"
 
 
-def text_of(mail):
-    """The decoded body, with the CRLF line ends of the wire as LF (as mail readers show it)."""
-    return mail.get_content().replace("\r\n", "\n")
-
-
-def connect(dbname):
-    conn = psycopg2.connect(dbname=dbname)
-    conn.autocommit = True
-    return conn
-
-
 def alert_body(client, invoice, days, reminded_on, recorded_at):
     return ("Le champ 'Résultat de la Relance' n'a pas été rempli pour %s, %s depuis %d jours. "
             "Veuillez compléter les informations requises.\n\n"
@@ -44,11 +33,7 @@ def alert_body(client, invoice, days, reminded_on, recorded_at):
 class EndToEnd(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        admin = connect("postgres")
-        with admin.cursor() as cur:
-            cur.execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % DB)
-            cur.execute('CREATE DATABASE "%s"' % DB)
-        admin.close()
+        recreate_database(DB)
         cls.server = SmtpServer()
         cls.conn = connect(DB)
         cls.sql("CREATE EXTENSION kpi_mail")
@@ -71,10 +56,7 @@ class EndToEnd(unittest.TestCase):
     def tearDownClass(cls):
         cls.conn.close()
         cls.server.stop()
-        admin = connect("postgres")
-        with admin.cursor() as cur:
-            cur.execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % DB)
-        admin.close()
+        drop_database(DB)
 
     @classmethod
     def sql(cls, query, args=None):

@@ -14,7 +14,7 @@ import unittest
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from test.jobs_support import connect, recreate_database, wait_for
+from test.support import connect, recreate_database, text_of, wait_for
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from smtp_server import SmtpServer  # noqa: E402
@@ -72,13 +72,13 @@ class CronJob(unittest.TestCase):
         self.assertEqual(str(report["Subject"]),
                          "Rapport hebdomadaire des indicateurs – semaine du %s au %s"
                          % (start.strftime("%d/%m/%Y"), period.strftime("%d/%m/%Y")))
-        self.assertEqual(report.get_content().replace("\r\n", "\n"),
+        self.assertEqual(text_of(report),
                          self.sql("SELECT kpi_mail.kpi_weekly_report(%s)", (period,))[0][0])
         alert = mails["alerte@example.fr"]
         self.assertEqual(str(alert["Subject"]), "Alerte de Suivi Manquant pour Relance Client")
         queued_at = self.sql("SELECT queued_at FROM kpi_mail.outbox WHERE kind = 'alert'")[0][0]
         days = (queued_at.astimezone(PARIS).replace(tzinfo=None) - datetime(2026, 1, 5, 10, 30)).days
-        self.assertEqual(alert.get_content().replace("\r\n", "\n"),
+        self.assertEqual(text_of(alert),
                          "Le champ 'Résultat de la Relance' n'a pas été rempli pour Martin SA, F-002 "
                          "depuis %d jours. Veuillez compléter les informations requises.\n\n"
                          "Relance du 05/01/2026, saisie le 05/01/2026 à 10:30.\n" % days)

@@ -1,6 +1,6 @@
-"""Helpers for the Python tests of the alerts and the schedule: a database of
-their own on the throw-away cluster of test/with-cluster (PGHOST, PGPORT,
-PGUSER from the environment), with kpi_mail installed."""
+"""Helpers shared by the Python tests: databases of their own on the
+throw-away cluster of test/with-cluster (PGHOST, PGPORT, PGUSER from the
+environment), polling, and the text of a received mail."""
 import os
 import time
 
@@ -42,3 +42,9 @@ def wait_for(predicate, timeout, interval=0.2):
         if time.monotonic() >= deadline:
             return None
         time.sleep(interval)
+
+
+def text_of(mail):
+    """The decoded body of a parsed mail, with the CRLF line ends of the wire as LF
+    (as mail readers show it)."""
+    return mail.get_content().replace("\r\n", "\n")
