@@ -21,6 +21,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/datetime.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
@@ -420,12 +421,14 @@ kpi_weekly_figures_compute(DateADT period_end)
 	f->period_end = period_end;
 	f->period_start = period_end - 6;
 	backlog_start = (int64) f->period_start - 7 * (int64) settings->backlog_weeks;
-	if (DATE_NOT_FINITE(period_end) || backlog_start < PG_INT32_MIN ||
-		!IS_VALID_DATE((DateADT) backlog_start) || !IS_VALID_DATE(period_end + 1))
+	/* the calendar knows the years 1 to 9999 (calendar.c) */
+	if (DATE_NOT_FINITE(period_end) ||
+		backlog_start < (int64) (date2j(1, 1, 1) - POSTGRES_EPOCH_JDATE) ||
+		!IS_VALID_DATE(period_end + 1))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("la fin de période est trop ancienne"),
-				 errdetail("La période et les semaines précédentes examinées (backlog_weeks) sortent des dates possibles.")));
+				 errdetail("La période et les semaines précédentes examinées (backlog_weeks) doivent commencer au plus tôt le 01/01/0001.")));
 	f->backlog_start = (DateADT) backlog_start;
 	f->end_ts = kpi_midnight_in_zone(period_end + 1, settings->timezone);
 	f->invoice_max_business_days = settings->invoice_max_business_days;

@@ -144,9 +144,41 @@ RETURN address IS NOT NULL
 	AND address ~ '^[A-Za-z0-9.!#$%&''*+/=?^_`{|}~-]+@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$';
 COMMENT ON FUNCTION kpi_mail.is_valid_email(text) IS 'Vrai si le texte est une adresse e-mail simple (local@domaine)';
 
+COMMENT ON FUNCTION kpi_mail.settings_validate() IS 'Trigger : vérifie les paramètres (messages en français) ; un INSERT remplace la ligne';
+COMMENT ON FUNCTION kpi_mail.check_threshold(text, integer, integer, integer) IS 'Erreur 22023 si un paramètre numérique sort de ses bornes';
+
 CREATE TRIGGER settings_validate
 	BEFORE INSERT OR UPDATE ON kpi_mail.settings
 	FOR EACH ROW EXECUTE FUNCTION kpi_mail.settings_validate();
+
+/*
+ * The settings row cannot be deleted (everything reads it); only the
+ * replacement done by settings_validate on INSERT, one trigger level down,
+ * may delete it.
+ */
+CREATE FUNCTION kpi_mail.settings_keep_row()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF TG_OP = 'DELETE' AND pg_catalog.pg_trigger_depth() > 1 THEN
+		RETURN OLD;
+	END IF;
+	RAISE EXCEPTION 'la ligne de kpi_mail.settings ne peut pas être supprimée'
+		USING ERRCODE = 'object_not_in_prerequisite_state',
+		      HINT = 'Modifiez les paramètres avec UPDATE kpi_mail.settings SET … ; un INSERT remplace la ligne.';
+END
+$$;
+
+COMMENT ON FUNCTION kpi_mail.settings_keep_row() IS 'Trigger : la ligne des paramètres ne peut pas être supprimée';
+
+CREATE TRIGGER settings_keep_row
+	BEFORE DELETE ON kpi_mail.settings
+	FOR EACH ROW EXECUTE FUNCTION kpi_mail.settings_keep_row();
+CREATE TRIGGER settings_keep_row_truncate
+	BEFORE TRUNCATE ON kpi_mail.settings
+	FOR EACH STATEMENT EXECUTE FUNCTION kpi_mail.settings_keep_row();
 
 /* The date of now() in the company time zone. */
 CREATE FUNCTION kpi_mail.today()
@@ -317,6 +349,30 @@ CREATE CONSTRAINT TRIGGER reminded_on_guard
 	AFTER INSERT OR UPDATE OF reminded_on ON kpi_mail.payment_reminder
 	DEFERRABLE INITIALLY IMMEDIATE
 	FOR EACH ROW EXECUTE FUNCTION kpi_mail.reminder_date_guard('reminded_on');
+
+/* §9: the person to alert besides the managers has a plain e-mail address. */
+CREATE FUNCTION kpi_mail.responsible_email_validate()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	-- spaces typed around the address are dropped; blank means nobody
+	NEW.responsible_email := NULLIF(pg_catalog.btrim(NEW.responsible_email), '');
+	IF NEW.responsible_email IS NOT NULL AND NOT kpi_mail.is_valid_email(NEW.responsible_email) THEN
+		RAISE EXCEPTION 'adresse e-mail du responsable invalide : %', pg_catalog.to_json(NEW.responsible_email)::text
+			USING ERRCODE = 'check_violation',
+			      HINT = 'Indiquez une seule adresse simple, par exemple prenom.nom@example.fr, ou laissez le champ vide.',
+			      TABLE = TG_TABLE_NAME, SCHEMA = TG_TABLE_SCHEMA, CONSTRAINT = TG_NAME;
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION kpi_mail.responsible_email_validate() IS 'Trigger : l''e-mail du responsable d''une relance est une adresse simple';
+
+CREATE TRIGGER responsible_email_validate
+	BEFORE INSERT OR UPDATE OF responsible_email ON kpi_mail.payment_reminder
+	FOR EACH ROW EXECUTE FUNCTION kpi_mail.responsible_email_validate();
 
 /* ======================================================================
  * Sources (§8 seam): where the indicators read invoices and reminders.

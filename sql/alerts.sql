@@ -31,12 +31,14 @@ VALUES
 	-- 4: a result entered after as_of: still without result at as_of
 	('Petit', 'F-004', '2026-03-18', '2026-03-18 16:45+01', 'règlement facture', '2026-04-02 09:00+02', '  Paul.Petit@Example.fr '),
 	-- 5: not overdue yet at the as_of values below
-	('Durand', 'F-005', '2026-03-25', '2026-03-25 08:00+01', NULL, NULL, NULL),
-	-- 6: an invalid responsible address is left out with a WARNING
-	('Leroy', 'F-006', '2026-03-19', '2026-03-19 11:00+01', NULL, NULL, 'pas une adresse');
--- 7: a legacy row holding RAS without a recording date (imported history,
---    stored without the guard) has a result: no alert
+	('Durand', 'F-005', '2026-03-25', '2026-03-25 08:00+01', NULL, NULL, NULL);
+-- Imported history, stored without the triggers:
 SET session_replication_role = replica;
+-- 6: an invalid responsible address is left out with a WARNING
+INSERT INTO kpi_mail.payment_reminder
+	(client_name, invoice_number, reminded_on, recorded_at, result, result_recorded_at, responsible_email)
+VALUES ('Leroy', 'F-006', '2026-03-19', '2026-03-19 11:00+01', NULL, NULL, 'pas une adresse');
+-- 7: a legacy row holding RAS without a recording date has a result: no alert
 INSERT INTO kpi_mail.payment_reminder (client_name, invoice_number, reminded_on, recorded_at, result, result_recorded_at)
 VALUES ('Ancien', 'F-007', '2026-01-05', '2026-01-05 10:00+01', 'RAS', NULL);
 RESET session_replication_role;

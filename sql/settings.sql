@@ -56,4 +56,11 @@ INSERT INTO kpi_mail.settings (timezone) VALUES ('Mars/Olympus');
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*), min(timezone) FROM kpi_mail.settings;
 
+-- the row cannot be deleted: everything reads it
+DELETE FROM kpi_mail.settings;
+\echo :LAST_ERROR_SQLSTATE
+TRUNCATE kpi_mail.settings;
+\echo :LAST_ERROR_SQLSTATE
+SELECT count(*) FROM kpi_mail.settings;
+
 DROP EXTENSION kpi_mail;

@@ -56,6 +56,17 @@ SELECT reminded_on = kpi_mail.today() AS reminded_today, recorded_at = now() AS 
 FROM kpi_mail.payment_reminder;
 \set VERBOSITY default
 
+-- the responsible person's address (§9): a plain address or nothing
+INSERT INTO kpi_mail.payment_reminder (client_name, invoice_number, reminded_on, responsible_email)
+VALUES ('Atelier Petit', 'F2026-1203', '2026-11-02', 'pas une adresse');
+\echo :LAST_ERROR_SQLSTATE
+UPDATE kpi_mail.payment_reminder SET responsible_email = E'claire@example.fr\r\nBcc: x@example.invalid';
+\echo :LAST_ERROR_SQLSTATE
+UPDATE kpi_mail.payment_reminder SET responsible_email = '  Claire.Petit@example.fr ';
+SELECT responsible_email FROM kpi_mail.payment_reminder;
+UPDATE kpi_mail.payment_reminder SET responsible_email = '   ';
+SELECT count(*) AS reminders, count(responsible_email) AS with_responsible FROM kpi_mail.payment_reminder;
+
 -- full message, detail and hint (fixed dates)
 INSERT INTO kpi_mail.invoice (invoice_number, client_name, edited_at, sent_on)
 VALUES ('F2026-1202', 'Imprimerie Blanc', '2026-11-20 09:00:00+01', '2026-11-19');

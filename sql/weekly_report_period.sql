@@ -25,6 +25,14 @@ SELECT kpi_mail.kpi_weekly_figures(kpi_mail.today() + 1);
 SELECT kpi_mail.kpi_weekly_report('infinity');
 SELECT kpi_mail.kpi_weekly_report('-infinity');
 SELECT kpi_mail.kpi_weekly_report('4713-01-10 BC');
+-- the period and its backlog weeks must start on 01/01/0001 or later (calendar range)
+SELECT kpi_mail.kpi_weekly_report('0001-01-03');
+\echo :LAST_ERROR_SQLSTATE
+UPDATE kpi_mail.settings SET backlog_weeks = 1;
+SELECT kpi_mail.kpi_weekly_report('0001-01-13');
+\echo :LAST_ERROR_SQLSTATE
+SELECT (kpi_mail.kpi_weekly_figures('0001-01-14'))->>'period_start' AS earliest_start;
+UPDATE kpi_mail.settings SET backlog_weeks = 12;
 \set VERBOSITY default
 DO $$
 DECLARE
