@@ -16,6 +16,7 @@
 
 #include "access/htup_details.h"
 #include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -89,7 +90,14 @@ new_row(TriggerData *trigdata)
 	return TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ? trigdata->tg_newtuple : trigdata->tg_trigtuple;
 }
 
-/* On UPDATE, did the column keep its value (same text form)?  Always false on INSERT. */
+/*
+ * On UPDATE, did the column keep its value (same text form) from a row
+ * version written before this transaction?  Always false on INSERT.  A
+ * version written by this transaction counts as changed: with a deferred
+ * constraint its own check was skipped (row_superseded), so a value set
+ * earlier in the transaction must be checked now, as PostgreSQL's foreign
+ * keys do (RI_FKey_fk_upd_check_required).
+ */
 static bool
 column_unchanged(TriggerData *trigdata, int attnum)
 {
@@ -97,7 +105,8 @@ column_unchanged(TriggerData *trigdata, int attnum)
 	char	   *old_value,
 			   *new_value;
 
-	if (!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+	if (!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ||
+		TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(trigdata->tg_trigtuple->t_data)))
 		return false;
 	old_value = SPI_getvalue(trigdata->tg_trigtuple, tupdesc, attnum);
 	new_value = SPI_getvalue(trigdata->tg_newtuple, tupdesc, attnum);
@@ -274,9 +283,12 @@ row_date(TriggerData *trigdata, int attnum, DateADT *date)
 static KpiSettings *
 load_settings(void)
 {
+	MemoryContext caller_context = CurrentMemoryContext;
 	KpiSettings *settings;
 
 	SPI_connect();
+	/* allocate in the caller's context: SPI_finish() frees the SPI one */
+	MemoryContextSwitchTo(caller_context);
 	settings = kpi_settings_load();
 	SPI_finish();
 	return settings;

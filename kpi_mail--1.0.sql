@@ -284,7 +284,7 @@ LANGUAGE C;
 COMMENT ON FUNCTION kpi_mail.invoice_sent_on_guard() IS 'Trigger : la date d''envoi d''une facture est comprise entre sa date d''édition et aujourd''hui';
 
 CREATE CONSTRAINT TRIGGER sent_on_guard
-	AFTER INSERT OR UPDATE OF sent_on, edited_at ON kpi_mail.invoice
+	AFTER INSERT OR UPDATE ON kpi_mail.invoice
 	DEFERRABLE INITIALLY IMMEDIATE
 	FOR EACH ROW EXECUTE FUNCTION kpi_mail.invoice_sent_on_guard('sent_on', 'edited_at');
 
@@ -337,7 +337,7 @@ LANGUAGE C;
 COMMENT ON FUNCTION kpi_mail.reminder_date_guard() IS 'Trigger : la date de relance n''est pas postérieure à aujourd''hui';
 
 CREATE CONSTRAINT TRIGGER result_guard
-	AFTER INSERT OR UPDATE OF result ON kpi_mail.payment_reminder
+	AFTER INSERT OR UPDATE ON kpi_mail.payment_reminder
 	DEFERRABLE INITIALLY IMMEDIATE
 	FOR EACH ROW EXECUTE FUNCTION kpi_mail.reminder_result_guard('result');
 
@@ -346,7 +346,7 @@ CREATE TRIGGER result_bookkeeping
 	FOR EACH ROW EXECUTE FUNCTION kpi_mail.reminder_result_bookkeeping('result', 'result_recorded_at');
 
 CREATE CONSTRAINT TRIGGER reminded_on_guard
-	AFTER INSERT OR UPDATE OF reminded_on ON kpi_mail.payment_reminder
+	AFTER INSERT OR UPDATE ON kpi_mail.payment_reminder
 	DEFERRABLE INITIALLY IMMEDIATE
 	FOR EACH ROW EXECUTE FUNCTION kpi_mail.reminder_date_guard('reminded_on');
 
@@ -1348,9 +1348,9 @@ BEGIN
 				'Date d''Envoi de la Facture');
 		END IF;
 		EXECUTE pg_catalog.format(
-			'CREATE CONSTRAINT TRIGGER kpi_mail_sent_on_guard AFTER INSERT OR UPDATE OF %I, %I ON %s '
+			'CREATE CONSTRAINT TRIGGER kpi_mail_sent_on_guard AFTER INSERT OR UPDATE ON %s '
 			'DEFERRABLE INITIALLY IMMEDIATE FOR EACH ROW EXECUTE FUNCTION kpi_mail.invoice_sent_on_guard(%L, %L)',
-			sent_on_column, edited_at_column, relation, sent_on_column, edited_at_column);
+			relation, sent_on_column, edited_at_column);
 	END IF;
 
 	DELETE FROM kpi_mail.attachment a WHERE a.kind = 'invoices';
@@ -1496,9 +1496,9 @@ BEGIN
 		'DEFERRABLE INITIALLY IMMEDIATE FOR EACH ROW EXECUTE FUNCTION kpi_mail.reminder_result_guard(%L)',
 		relation, result_column);
 	EXECUTE pg_catalog.format(
-		'CREATE CONSTRAINT TRIGGER kpi_mail_reminder_date_guard AFTER INSERT OR UPDATE OF %I ON %s '
+		'CREATE CONSTRAINT TRIGGER kpi_mail_reminder_date_guard AFTER INSERT OR UPDATE ON %s '
 		'DEFERRABLE INITIALLY IMMEDIATE FOR EACH ROW EXECUTE FUNCTION kpi_mail.reminder_date_guard(%L)',
-		reminded_on_column, relation, reminded_on_column);
+		relation, reminded_on_column);
 
 	DELETE FROM kpi_mail.attachment a WHERE a.kind = 'reminders';
 	INSERT INTO kpi_mail.attachment (kind, schema_name, relation_name, invoice_number_column,

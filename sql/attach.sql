@@ -88,7 +88,9 @@ WHERE substr("N° Facture", 9)::integer % 10 <> 0;
 -- §9 on the attached table: before the edition date, after today (23514).
 UPDATE "ERP Compta"."Factures Clients" SET "Date d'Envoi" = '2024-03-01' WHERE "N° Facture" = 'FA-2024-0250';
 \echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY terse
 UPDATE "ERP Compta"."Factures Clients" SET "Date d'Envoi" = kpi_mail.today() + 1 WHERE "N° Facture" = 'FA-2024-0250';
+\set VERBOSITY default
 \echo :LAST_ERROR_SQLSTATE
 -- other columns stay editable
 UPDATE "ERP Compta"."Factures Clients" SET "Montant TTC" = 1234.50 WHERE "N° Facture" = 'FA-2024-0250';
@@ -225,8 +227,10 @@ INSERT INTO "ERP Compta"."Relances" ("N° Relance", "Client", "N° Facture", "Da
 VALUES (9001, 'Boulangerie Dupont', 'FA-2024-0001', kpi_mail.today(), 'RAS');
 \echo :LAST_ERROR_SQLSTATE
 -- §9: a reminder date after today is refused (23514)
+\set VERBOSITY terse
 INSERT INTO "ERP Compta"."Relances" ("N° Relance", "Client", "N° Facture", "Date de Relance")
 VALUES (9002, 'Boulangerie Dupont', 'FA-2024-0001', kpi_mail.today() + 1);
+\set VERBOSITY default
 \echo :LAST_ERROR_SQLSTATE
 -- a legacy value replaced by an allowed one: leaves the list, its entry time is now
 BEGIN;

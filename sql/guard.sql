@@ -74,6 +74,25 @@ COMMIT;
 \echo :LAST_ERROR_SQLSTATE
 SELECT client_name, result FROM kpi_mail.payment_reminder ORDER BY reminder_id;
 
+-- a deferred check cannot be dodged by updating the row again (another column)
+BEGIN;
+SET CONSTRAINTS kpi_mail.result_guard DEFERRED;
+UPDATE kpi_mail.payment_reminder SET result = 'RAS' WHERE invoice_number = 'F2026-0001';
+UPDATE kpi_mail.payment_reminder SET client_name = 'Boulangerie Martin SARL' WHERE invoice_number = 'F2026-0001';
+COMMIT;
+\echo :LAST_ERROR_SQLSTATE
+-- nor by updating an inserted row
+BEGIN;
+SET CONSTRAINTS ALL DEFERRED;
+INSERT INTO kpi_mail.payment_reminder (client_name, invoice_number, reminded_on, result)
+VALUES ('Atelier Petit', 'F2026-0003', '2026-11-03', 'paiement reçu');
+UPDATE kpi_mail.payment_reminder SET client_name = 'Atelier Petit SARL' WHERE invoice_number = 'F2026-0003';
+COMMIT;
+\echo :LAST_ERROR_SQLSTATE
+-- an update of another column of a row committed earlier is not re-checked
+UPDATE kpi_mail.payment_reminder SET client_name = 'Cabinet Roux & Associés' WHERE invoice_number = 'F2026-0002';
+SELECT client_name, result FROM kpi_mail.payment_reminder ORDER BY reminder_id;
+
 -- misuse of the trigger function is refused
 CREATE TABLE not_a_reminder (x text);
 CREATE TRIGGER bad BEFORE INSERT ON not_a_reminder

@@ -54,6 +54,21 @@ UPDATE kpi_mail.payment_reminder SET reminded_on = reminded_on + 1;
 \echo :LAST_ERROR_SQLSTATE
 SELECT reminded_on = kpi_mail.today() AS reminded_today, recorded_at = now() AS recorded_now
 FROM kpi_mail.payment_reminder;
+-- a deferred check cannot be dodged by updating the row again
+BEGIN;
+SET CONSTRAINTS ALL DEFERRED;
+UPDATE kpi_mail.invoice SET sent_on = kpi_mail.today() + 1 WHERE invoice_number = 'F2026-1201';
+UPDATE kpi_mail.invoice SET client_name = 'Cabinet Roux SAS' WHERE invoice_number = 'F2026-1201';
+COMMIT;
+\echo :LAST_ERROR_SQLSTATE
+BEGIN;
+SET CONSTRAINTS ALL DEFERRED;
+UPDATE kpi_mail.payment_reminder SET reminded_on = kpi_mail.today() + 1;
+UPDATE kpi_mail.payment_reminder SET client_name = 'Cabinet Roux SAS';
+COMMIT;
+\echo :LAST_ERROR_SQLSTATE
+SELECT sent_on = kpi_mail.today() AS sent_today, client_name FROM kpi_mail.invoice WHERE invoice_number = 'F2026-1201';
+SELECT reminded_on = kpi_mail.today() AS reminded_today, client_name FROM kpi_mail.payment_reminder;
 \set VERBOSITY default
 
 -- the responsible person's address (§9): a plain address or nothing
