@@ -16,10 +16,10 @@
 
 #include "access/htup_details.h"
 #include "access/tableam.h"
-#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -90,14 +90,7 @@ new_row(TriggerData *trigdata)
 	return TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ? trigdata->tg_newtuple : trigdata->tg_trigtuple;
 }
 
-/*
- * On UPDATE, did the column keep its value (same text form) from a row
- * version written before this transaction?  Always false on INSERT.  A
- * version written by this transaction counts as changed: with a deferred
- * constraint its own check was skipped (row_superseded), so a value set
- * earlier in the transaction must be checked now, as PostgreSQL's foreign
- * keys do (RI_FKey_fk_upd_check_required).
- */
+/* On UPDATE, did the column keep its value (same text form)?  Always false on INSERT. */
 static bool
 column_unchanged(TriggerData *trigdata, int attnum)
 {
@@ -105,8 +98,7 @@ column_unchanged(TriggerData *trigdata, int attnum)
 	char	   *old_value,
 			   *new_value;
 
-	if (!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ||
-		TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(trigdata->tg_trigtuple->t_data)))
+	if (!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 		return false;
 	old_value = SPI_getvalue(trigdata->tg_trigtuple, tupdesc, attnum);
 	new_value = SPI_getvalue(trigdata->tg_newtuple, tupdesc, attnum);
@@ -116,17 +108,37 @@ column_unchanged(TriggerData *trigdata, int attnum)
 }
 
 /*
- * Was the checked row version updated or deleted since the event (possible
- * when the constraint is deferred)?  Then the later version, if any, is
- * checked by its own event, as PostgreSQL's foreign keys do.
+ * The row version to check: the event's new row or, when that version was
+ * updated again in this transaction (possible when the constraint is
+ * deferred), the latest version, so that the final values are checked even
+ * if the later update changed only another column; NULL when the row was
+ * deleted since.
  */
-static bool
-row_superseded(TriggerData *trigdata)
+static HeapTuple
+row_to_check(TriggerData *trigdata)
 {
+	Relation	rel = trigdata->tg_relation;
 	TupleTableSlot *slot = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
 		trigdata->tg_newslot : trigdata->tg_trigslot;
+	ItemPointerData tid = slot->tts_tid;
+	Snapshot	snapshot;
+	TableScanDesc scan;
+	TupleTableSlot *latest;
+	HeapTuple	row = NULL;
 
-	return !table_tuple_satisfies_snapshot(trigdata->tg_relation, slot, SnapshotSelf);
+	if (table_tuple_satisfies_snapshot(rel, slot, SnapshotSelf))
+		return new_row(trigdata);
+
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan_tid(rel, snapshot);
+	table_tuple_get_latest_tid(scan, &tid);
+	table_endscan(scan);
+	latest = table_slot_create(rel, NULL);
+	if (table_tuple_fetch_row_version(rel, &tid, snapshot, latest))
+		row = ExecCopySlotHeapTuple(latest);
+	ExecDropSingleTupleTableSlot(latest);
+	UnregisterSnapshot(snapshot);
+	return row;
 }
 
 /* Does value read as "RAS" once case, white space and dots are ignored? */
@@ -158,11 +170,12 @@ reminder_result_guard(PG_FUNCTION_ARGS)
 	TriggerData *trigdata = check_row_trigger(fcinfo, "reminder_result_guard", false, 1);
 	Relation	rel = trigdata->tg_relation;
 	int			attnum = trigger_column(trigdata, 0);
+	HeapTuple	row;
 	char	   *value;
 
-	if (column_unchanged(trigdata, attnum) || row_superseded(trigdata))
+	if (column_unchanged(trigdata, attnum) || (row = row_to_check(trigdata)) == NULL)
 		return PointerGetDatum(NULL);
-	value = SPI_getvalue(new_row(trigdata), RelationGetDescr(rel), attnum);
+	value = SPI_getvalue(row, RelationGetDescr(rel), attnum);
 	if (value == NULL)
 		return PointerGetDatum(NULL);
 	for (size_t i = 0; i < lengthof(allowed_results); i++)
@@ -260,9 +273,9 @@ edition_date(Datum value, Oid typid, const char *colname, const KpiSettings *set
 	pg_unreachable();
 }
 
-/* Reads a date column of the new row; false when NULL. */
+/* Reads a date column of row; false when NULL. */
 static bool
-row_date(TriggerData *trigdata, int attnum, DateADT *date)
+row_date(TriggerData *trigdata, HeapTuple row, int attnum, DateADT *date)
 {
 	TupleDesc	tupdesc = RelationGetDescr(trigdata->tg_relation);
 	bool		isnull;
@@ -273,7 +286,7 @@ row_date(TriggerData *trigdata, int attnum, DateADT *date)
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("la colonne « %s » doit être de type date",
 						NameStr(TupleDescAttr(tupdesc, attnum - 1)->attname))));
-	value = heap_getattr(new_row(trigdata), attnum, tupdesc, &isnull);
+	value = heap_getattr(row, attnum, tupdesc, &isnull);
 	if (!isnull)
 		*date = DatumGetDateADT(value);
 	return !isnull;
@@ -327,6 +340,7 @@ invoice_sent_on_guard(PG_FUNCTION_ARGS)
 	int			sent_attnum = trigger_column(trigdata, 0);
 	int			edition_attnum = trigger_column(trigdata, 1);
 	KpiSettings *settings;
+	HeapTuple	row;
 	DateADT		sent_on,
 				edited_on,
 				today;
@@ -334,9 +348,8 @@ invoice_sent_on_guard(PG_FUNCTION_ARGS)
 	bool		edition_null;
 
 	if ((column_unchanged(trigdata, sent_attnum) && column_unchanged(trigdata, edition_attnum)) ||
-		row_superseded(trigdata))
-		return PointerGetDatum(NULL);
-	if (!row_date(trigdata, sent_attnum, &sent_on))
+		(row = row_to_check(trigdata)) == NULL ||
+		!row_date(trigdata, row, sent_attnum, &sent_on))
 		return PointerGetDatum(NULL);
 
 	settings = load_settings();
@@ -346,7 +359,7 @@ invoice_sent_on_guard(PG_FUNCTION_ARGS)
 						   "la date d'envoi de la facture ne peut pas être postérieure à aujourd'hui",
 						   sent_on, today);
 
-	edition = heap_getattr(new_row(trigdata), edition_attnum, tupdesc, &edition_null);
+	edition = heap_getattr(row, edition_attnum, tupdesc, &edition_null);
 	if (edition_null)
 		return PointerGetDatum(NULL);
 	edited_on = edition_date(edition, TupleDescAttr(tupdesc, edition_attnum - 1)->atttypid,
@@ -377,11 +390,12 @@ reminder_date_guard(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = check_row_trigger(fcinfo, "reminder_date_guard", false, 1);
 	int			attnum = trigger_column(trigdata, 0);
+	HeapTuple	row;
 	DateADT		reminded_on,
 				today;
 
-	if (column_unchanged(trigdata, attnum) || row_superseded(trigdata) ||
-		!row_date(trigdata, attnum, &reminded_on))
+	if (column_unchanged(trigdata, attnum) || (row = row_to_check(trigdata)) == NULL ||
+		!row_date(trigdata, row, attnum, &reminded_on))
 		return PointerGetDatum(NULL);
 	today = kpi_today(load_settings());
 	if (reminded_on > today)

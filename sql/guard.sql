@@ -93,6 +93,34 @@ COMMIT;
 UPDATE kpi_mail.payment_reminder SET client_name = 'Cabinet Roux & Associés' WHERE invoice_number = 'F2026-0002';
 SELECT client_name, result FROM kpi_mail.payment_reminder ORDER BY reminder_id;
 
+-- a legacy value (imported without the triggers) stays editable on its other
+-- columns, even twice in one transaction, deferred or not
+SET session_replication_role = replica;
+INSERT INTO kpi_mail.payment_reminder (client_name, invoice_number, reminded_on, result)
+VALUES ('Ancien', 'F2025-0001', '2025-06-02', 'RAS');
+RESET session_replication_role;
+BEGIN;
+UPDATE kpi_mail.payment_reminder SET client_name = 'Ancien Client' WHERE invoice_number = 'F2025-0001';
+UPDATE kpi_mail.payment_reminder SET responsible_email = 'suivi@example.fr' WHERE invoice_number = 'F2025-0001';
+COMMIT;
+BEGIN;
+SET CONSTRAINTS ALL DEFERRED;
+UPDATE kpi_mail.payment_reminder SET client_name = 'Ancien Client SA' WHERE invoice_number = 'F2025-0001';
+UPDATE kpi_mail.payment_reminder SET responsible_email = NULL WHERE invoice_number = 'F2025-0001';
+COMMIT;
+SELECT client_name, result, responsible_email FROM kpi_mail.payment_reminder WHERE invoice_number = 'F2025-0001';
+-- but it cannot be set again once changed
+UPDATE kpi_mail.payment_reminder SET result = 'nouvelle relance' WHERE invoice_number = 'F2025-0001';
+UPDATE kpi_mail.payment_reminder SET result = 'RAS' WHERE invoice_number = 'F2025-0001';
+\echo :LAST_ERROR_SQLSTATE
+-- a deferred row deleted before commit is not checked
+BEGIN;
+SET CONSTRAINTS ALL DEFERRED;
+UPDATE kpi_mail.payment_reminder SET result = 'RAS' WHERE invoice_number = 'F2025-0001';
+DELETE FROM kpi_mail.payment_reminder WHERE invoice_number = 'F2025-0001';
+COMMIT;
+SELECT count(*) AS rows_left FROM kpi_mail.payment_reminder WHERE invoice_number = 'F2025-0001';
+
 -- misuse of the trigger function is refused
 CREATE TABLE not_a_reminder (x text);
 CREATE TRIGGER bad BEFORE INSERT ON not_a_reminder
