@@ -100,7 +100,8 @@ BEGIN
 		RAISE EXCEPTION 'l''heure d''envoi du rapport (report_time) est obligatoire'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	IF NEW.smtp_url IS NULL OR NEW.smtp_url !~ '^smtps?://[^/?#@[:space:]]+(:[0-9]{1,5})?/?$'
+	-- host name, IPv4 or [IPv6], then an optional port
+	IF NEW.smtp_url IS NULL OR NEW.smtp_url !~ '^smtps?://(\[[0-9A-Fa-f:.]+\]|[^][/?#@:[:space:]]+)(:[0-9]{1,5})?/?$'
 	   OR COALESCE(pg_catalog.substring(NEW.smtp_url, ':([0-9]{1,5})/?$')::integer, 25) NOT BETWEEN 1 AND 65535 THEN
 		RAISE EXCEPTION 'adresse de serveur SMTP invalide : %', pg_catalog.to_json(NEW.smtp_url)::text
 			USING ERRCODE = 'invalid_parameter_value',
@@ -425,7 +426,6 @@ COMMENT ON FUNCTION kpi_mail.source_query(text) IS 'Requête SQL normalisée de 
  * §2/§4 Indicators, the invoice_kpi view and the weekly report.
  * ====================================================================== */
 
--- [see indicators.c and report.c]
 
 /*
  * The weekly report (§4).  Not STRICT: a NULL period end means yesterday in
@@ -517,6 +517,7 @@ CREATE TABLE kpi_mail.outbox (
 	smtp_reply text,
 	queued_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	sent_at timestamptz,
+	mail_message_id text,
 	CONSTRAINT outbox_kind_check CHECK (kind IN ('weekly_report', 'alert')),
 	CONSTRAINT outbox_status_check CHECK (status IN ('pending', 'sent', 'failed'))
 );
@@ -541,6 +542,7 @@ COMMENT ON COLUMN kpi_mail.outbox.last_error IS 'Dernière erreur d''envoi';
 COMMENT ON COLUMN kpi_mail.outbox.smtp_reply IS 'Réponse du serveur SMTP';
 COMMENT ON COLUMN kpi_mail.outbox.queued_at IS 'Mise en file d''attente';
 COMMENT ON COLUMN kpi_mail.outbox.sent_at IS 'Envoi accepté par le serveur SMTP';
+COMMENT ON COLUMN kpi_mail.outbox.mail_message_id IS 'En-tête Message-ID du mail (fixé au premier essai, gardé pour les suivants)';
 
 /* One row per alerted reminder: one reminder never gets the same alert twice (§5). */
 CREATE TABLE kpi_mail.alert_log (
@@ -1031,7 +1033,6 @@ BEGIN
 END
 $$;
 
--- [delivery: more]
 
 /*
  * Mail delivery (§6): see delivery.c.  Rows are sent by a dynamic background
@@ -1039,8 +1040,6 @@ $$;
  * a free max_worker_processes slot for a few seconds), and by
  * deliver_outbox(), which pg_cron's run_scheduled() calls to retry.
  */
-ALTER TABLE kpi_mail.outbox ADD COLUMN mail_message_id text;
-COMMENT ON COLUMN kpi_mail.outbox.mail_message_id IS 'En-tête Message-ID du mail (fixé au premier essai, gardé pour les suivants)';
 
 CREATE FUNCTION kpi_mail.outbox_queued()
 RETURNS trigger
@@ -1075,7 +1074,6 @@ REVOKE EXECUTE ON FUNCTION kpi_mail.build_message(text[], text, text, timestampt
  * §8 Attaching the company's own tables.
  * ====================================================================== */
 
--- [attach]
 
 /*
  * The attachment of the company's own tables: at most one row per kind.
@@ -1701,4 +1699,4 @@ REVOKE EXECUTE ON FUNCTION kpi_mail.alert_body(text, text, date, timestamptz, ti
 REVOKE EXECUTE ON PROCEDURE kpi_mail.run_scheduled(timestamptz) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION kpi_mail.schedule_jobs(text, boolean) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION kpi_mail.unschedule_jobs() FROM PUBLIC;
--- [privileges: more]
+

@@ -35,6 +35,10 @@ UPDATE kpi_mail.settings SET smtp_url = 'smtp://mail.example.fr:65536';
 \echo :LAST_ERROR_SQLSTATE
 UPDATE kpi_mail.settings SET smtp_url = 'smtp://mail.example.fr:0';
 \echo :LAST_ERROR_SQLSTATE
+UPDATE kpi_mail.settings SET smtp_url = 'smtp://127.0.0.1:123456';
+\echo :LAST_ERROR_SQLSTATE
+UPDATE kpi_mail.settings SET smtp_url = 'smtp://[::1]:2525';
+SELECT smtp_url FROM kpi_mail.settings;
 UPDATE kpi_mail.settings SET smtp_tls = 'always';
 \echo :LAST_ERROR_SQLSTATE
 UPDATE kpi_mail.settings SET mail_from = 'kpi example.fr';
