@@ -22,7 +22,8 @@ OBJS += message.o smtp.o delivery.o
 OBJS += alerts.o
 
 # attach (§8)
-
+# sources read with the right identity (§7, §8)
+OBJS += source.o
 
 DATA = kpi_mail--1.0.sql
 PGFILEDESC = "kpi_mail - weekly KPI mail and alerts"
@@ -39,7 +40,7 @@ REGRESS += weekly_report_cases weekly_report_timezone weekly_report_period invoi
 REGRESS += delivery
 REGRESS += alerts weekly_send scheduling security recipients
 # attach
-REGRESS += attach attach_errors
+REGRESS += attach attach_errors attach_security attach_entry_time
 
 PG_CPPFLAGS += -DKPI_MAIL_VERSION=\"$(EXTVERSION)\" $(shell pkg-config --cflags libcurl)
 # PostgreSQL's own headers (fmgr.h, ilist.h) trip -Wunused-parameter under -Wextra.

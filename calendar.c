@@ -33,8 +33,6 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
-#include "catalog/namespace.h"
-#include "catalog/pg_namespace.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
@@ -46,9 +44,9 @@
 #include "utils/datetime.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
-#include "utils/syscache.h"
 
 #include "calendar.h"
+#include "settings.h"
 #include "textfmt.h"
 
 /* Calendar kinds; the first two index the holiday tables. */
@@ -459,21 +457,6 @@ kpi_calendar_name(const KpiCalendar *cal)
 	return calendar_names[cal->kind];
 }
 
-/* The owner of schema kpi_mail, i.e. of the extension's tables. */
-static Oid
-kpi_mail_owner(void)
-{
-	Oid			nspid = get_namespace_oid("kpi_mail", false);
-	HeapTuple	tuple = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nspid));
-	Oid			owner;
-
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for namespace %u", nspid);
-	owner = ((Form_pg_namespace) GETSTRUCT(tuple))->nspowner;
-	ReleaseSysCache(tuple);
-	return owner;
-}
-
 /* One override that flips the rules' answer, while loading. */
 typedef struct OverrideEntry
 {
@@ -492,11 +475,11 @@ override_cmp(const void *a, const void *b)
 }
 
 /*
- * Reads the configured calendar name (when calendar_name is NULL) and the
- * overrides.  The queries run as the extension owner in a restricted
- * security context, like the referential-integrity checks: kpi_mail.settings
- * is not readable by PUBLIC (it holds the SMTP secrets), yet every role must
- * get the same business days.  They name only qualified tables and columns
+ * Reads the configured calendar name (when calendar_name is NULL, through
+ * kpi_settings_load) and the overrides.  The queries run as the extension
+ * owner in a restricted security context, like the referential-integrity
+ * checks: kpi_mail.settings and calendar_override are not readable by
+ * PUBLIC, yet every role must get the same business days.  They name only qualified tables and columns
  * (no operator, cast or function that a search_path could redirect), and
  * sort in C.
  */
@@ -517,7 +500,7 @@ kpi_calendar_load(MemoryContext mcxt, const char *calendar_name)
 		(void) calendar_kind_or_error(calendar_name);
 
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(kpi_mail_owner(),
+	SetUserIdAndSecContext(kpi_extension_owner(),
 						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -525,13 +508,7 @@ kpi_calendar_load(MemoryContext mcxt, const char *calendar_name)
 
 	if (calendar_name == NULL)
 	{
-		if (SPI_execute("SELECT holiday_calendar FROM kpi_mail.settings", true, 2) != SPI_OK_SELECT ||
-			SPI_processed != 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("la table kpi_mail.settings doit contenir exactement une ligne"),
-					 errhint("Recréez la ligne avec INSERT INTO kpi_mail.settings DEFAULT VALUES.")));
-		configured = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		configured = kpi_settings_load()->holiday_calendar;
 		calendar_name = configured ? configured : "";
 	}
 

@@ -292,10 +292,15 @@ row_date(TriggerData *trigdata, HeapTuple row, int attnum, DateADT *date)
 	return !isnull;
 }
 
-/* The company's settings, read through SPI for one trigger call. */
+/*
+ * The company's settings for one trigger call, in the caller's memory
+ * context (kpi_settings_load connects to SPI itself and reads them with the
+ * extension owner's rights, so staff need no privilege on the settings).
+ */
 static KpiSettings *
 load_settings(void)
 {
+<<<<<<< HEAD
 	MemoryContext caller_context = CurrentMemoryContext;
 	KpiSettings *settings;
 
@@ -305,6 +310,9 @@ load_settings(void)
 	settings = kpi_settings_load();
 	SPI_finish();
 	return settings;
+=======
+	return kpi_settings_load();
+>>>>>>> secure
 }
 
 /* Raises the 23514 error "<what> after today" with both dates in the detail. */

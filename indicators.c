@@ -5,8 +5,9 @@
  *	  a period end P, plus the rows of the kpi_mail.invoice_kpi view.
  *
  * Invoices and reminders are read only through kpi_mail.source_query(kind),
- * wrapped as a subquery with our filters and bound parameters, so attaching
- * the company's own tables (§8) changes nothing here.  Business days come
+ * wrapped as a subquery with our filters and bound parameters, and run by
+ * source.c with the source's identity, so attaching the company's own
+ * tables (§8) changes nothing here.  Business days come
  * from one KpiCalendar loaded per call; calendar days and midnights are
  * taken on the wall clock of the company time zone (settings.timezone),
  * never in the session's TimeZone.
@@ -29,6 +30,7 @@
 #include "calendar.h"
 #include "indicators.h"
 #include "settings.h"
+#include "source.h"
 #include "textfmt.h"
 
 /* Rows fetched at a time by the invoice_kpi view. */
@@ -46,6 +48,34 @@
 #define REM_INVOICE 3
 #define REM_REMINDED_ON 4
 #define REM_RECORDED_AT 5
+#define REM_HAS_RESULT 6
+#define REM_RESPONSIBLE 7
+
+/*
+ * §3, the one place of the rule: a reminder has a result at instant $3 when
+ * result is not NULL and result_recorded_at < $3 (a NULL result_recorded_at
+ * on a result counts as recorded long ago).  It is overdue at $3 when it has
+ * none and result_due_at <= $3 (checked in C, see reminder_overdue).
+ */
+#define HAS_RESULT_AT_3 \
+	"(src.result IS NOT NULL AND (src.result_recorded_at IS NULL" \
+	" OR src.result_recorded_at::pg_catalog.timestamptz < $3))"
+
+/*
+ * The entry time of a reminder: recorded_at, or when NULL (attached tables)
+ * midnight starting reminded_on in tz ($4), as kpi_recorded_at's backfill.
+ */
+#define RECORDED_AT \
+	"COALESCE(src.recorded_at::pg_catalog.timestamptz," \
+	" pg_catalog.timezone($4, src.reminded_on::pg_catalog.timestamp))"
+
+/* Which reminders reminder_query selects. */
+typedef enum ReminderSelection
+{
+	REMINDERS_COHORT,			/* reminded_on in [$1, $2] */
+	REMINDERS_BACKLOG,			/* reminded_on in [$1, $2), no result at $3 */
+	REMINDERS_WITHOUT_RESULT	/* any reminded_on, no result at $3 */
+} ReminderSelection;
 
 /* A date as DD/MM/YYYY (for error details). */
 static char *
@@ -59,72 +89,45 @@ date_text(DateADT d)
 }
 
 /*
- * Returns the SQL text of kpi_mail.source_query(kind), the only way this file
- * reads invoices and reminders.  The caller is connected to SPI.
- */
-static char *
-source_query_text(const char *kind)
-{
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		values[1];
-	Datum		query;
-	bool		isnull;
-
-	values[0] = CStringGetTextDatum(kind);
-	if (SPI_execute_with_args("SELECT kpi_mail.source_query($1)",
-							  1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT ||
-		SPI_processed != 1)
-		elog(ERROR, "kpi_mail.source_query(%s) returned no row", kind);
-	query = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	if (isnull)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("kpi_mail.source_query('%s') a renvoyé NULL", kind),
-				 errhint("Rattachez de nouveau la source avec kpi_mail.detach() puis kpi_mail.attach_invoices() ou kpi_mail.attach_reminders().")));
-	return TextDatumGetCString(query);
-}
-
-/*
  * The invoice source wrapped with a filter on edited_on (from $1, to $2,
  * both included) and ordered by edited_on, invoice_number.  Without bounds
  * (for the view) it reads every invoice.
  */
 static char *
-invoice_query(bool bounded)
+invoice_query(const KpiSource *source, bool bounded)
 {
 	return psprintf("SELECT src.invoice_number::pg_catalog.text, src.client_name::pg_catalog.text,"
 					" src.edited_on::pg_catalog.date, src.sent_on::pg_catalog.date"
 					" FROM (%s) AS src%s"
 					" ORDER BY 3, 1",
-					source_query_text("invoices"),
+					source->query,
 					bounded ? " WHERE src.edited_on >= $1 AND src.edited_on <= $2" : "");
 }
 
 /*
- * The reminder source wrapped with reminded_on in [$1, $2] (upper bound
- * excluded when backlog), a recorded_at that defaults to midnight starting
- * reminded_on in tz ($4), and has_result at instant $3 (§3: a NULL
- * result_recorded_at on a result counts as recorded long ago).  Cohort rows
- * are ordered by reminded_on, client_name, invoice_number; backlog rows are
- * only those without result, ordered by recorded_at, reminder_id.
+ * The reminder source wrapped with the selection's filters (dates $1, $2,
+ * instant $3), the entry time (RECORDED_AT, time zone $4) and has_result at
+ * $3.  The weekly report and the alerts both read reminders here, so they
+ * see the same rows; rows without a finite entry time (infinite, or NULL
+ * with a NULL date) are left out, as they have no due date.  Cohort rows are
+ * ordered by reminded_on, client_name, invoice_number; the others by
+ * recorded_at, reminder_id.
  */
 static char *
-reminder_query(bool backlog)
+reminder_query(const KpiSource *source, ReminderSelection selection)
 {
 	return psprintf("SELECT src.reminder_id::pg_catalog.int8, src.client_name::pg_catalog.text,"
 					" src.invoice_number::pg_catalog.text, src.reminded_on::pg_catalog.date,"
-					" COALESCE(src.recorded_at::pg_catalog.timestamptz,"
-					" pg_catalog.timezone($4, src.reminded_on::pg_catalog.timestamp)),"
-					" (src.result IS NOT NULL AND (src.result_recorded_at IS NULL"
-					" OR src.result_recorded_at < $3)) AS has_result"
+					" " RECORDED_AT ", " HAS_RESULT_AT_3 " AS has_result,"
+					" src.responsible_email::pg_catalog.text"
 					" FROM (%s) AS src"
-					" WHERE src.reminded_on >= $1 AND src.reminded_on %s $2%s"
+					" WHERE pg_catalog.isfinite(" RECORDED_AT ")%s%s"
 					" ORDER BY %s",
-					source_query_text("reminders"),
-					backlog ? "<" : "<=",
-					backlog ? " AND NOT (src.result IS NOT NULL AND (src.result_recorded_at IS NULL"
-					" OR src.result_recorded_at < $3))" : "",
-					backlog ? "5, 1" : "4, 2, 3, 1");
+					source->query,
+					selection == REMINDERS_COHORT ? " AND src.reminded_on >= $1 AND src.reminded_on <= $2" :
+					selection == REMINDERS_BACKLOG ? " AND src.reminded_on >= $1 AND src.reminded_on < $2" : "",
+					selection == REMINDERS_COHORT ? "" : " AND NOT " HAS_RESULT_AT_3,
+					selection == REMINDERS_COHORT ? "4, 2, 3, 1" : "5, 1");
 }
 
 /* A text column of an SPI row as a palloc'd string, "" when NULL. */
@@ -227,16 +230,8 @@ whole_days_between(TimestampTz from, TimestampTz to, const char *timezone)
 DateADT
 kpi_period_end_resolve(bool is_null, DateADT period_end)
 {
-	MemoryContext caller_context = CurrentMemoryContext;
-	KpiSettings *settings;
-	DateADT		today;
-
-	SPI_connect();
-	/* the settings must outlive SPI_finish() (see kpi_settings_load) */
-	MemoryContextSwitchTo(caller_context);
-	settings = kpi_settings_load();
-	today = kpi_today(settings);
-	SPI_finish();
+	KpiSettings *settings = kpi_settings_load();
+	DateADT		today = kpi_today(settings);
 
 	if (is_null)
 		return today - 1;
@@ -266,12 +261,11 @@ compute_invoices(KpiWeeklyFigures *f, const KpiCalendar *cal, MemoryContext mcxt
 	Datum		values[2];
 	TupleDesc	desc;
 	int			ordinal = 0;
+	KpiSource  *source = kpi_source_get("invoices");
 
 	values[0] = DateADTGetDatum(f->backlog_start);
 	values[1] = DateADTGetDatum(f->period_end);
-	if (SPI_execute_with_args(invoice_query(true), 2, argtypes, values, NULL,
-							  true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_with_args failed on the invoice source");
+	kpi_source_execute(source, invoice_query(source, true), 2, argtypes, values);
 	/* SPI calls return in the SPI procedure context; the rows go to mcxt */
 	MemoryContextSwitchTo(mcxt);
 	desc = SPI_tuptable->tupdesc;
@@ -304,23 +298,21 @@ compute_invoices(KpiWeeklyFigures *f, const KpiCalendar *cal, MemoryContext mcxt
 }
 
 /*
- * Runs the reminder query (cohort or backlog) with dates [from, to] and
- * instant E_ts; the result is in SPI_tuptable.
+ * Runs the reminder query of selection over source with dates from, to and
+ * instant t; the result is in SPI_tuptable.
  */
 static void
-run_reminder_query(bool backlog, DateADT from, DateADT to, TimestampTz end_ts,
-				   const char *timezone)
+run_reminder_query(const KpiSource *source, ReminderSelection selection,
+				   DateADT from, DateADT to, TimestampTz t, const char *timezone)
 {
 	Oid			argtypes[4] = {DATEOID, DATEOID, TIMESTAMPTZOID, TEXTOID};
 	Datum		values[4];
 
 	values[0] = DateADTGetDatum(from);
 	values[1] = DateADTGetDatum(to);
-	values[2] = TimestampTzGetDatum(end_ts);
+	values[2] = TimestampTzGetDatum(t);
 	values[3] = CStringGetTextDatum(timezone);
-	if (SPI_execute_with_args(reminder_query(backlog), 4, argtypes, values, NULL,
-							  true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_with_args failed on the reminder source");
+	kpi_source_execute(source, reminder_query(source, selection), 4, argtypes, values);
 }
 
 /* Reads a reminder SPI row into a new KpiReminderRow (due date and days in tz). */
@@ -344,18 +336,29 @@ reminder_row_read(HeapTuple tuple, TupleDesc desc, int result_days,
 	return row;
 }
 
+/*
+ * §3: a reminder read without result at t (REMINDERS_BACKLOG or
+ * REMINDERS_WITHOUT_RESULT at instant t) is overdue when its result was due
+ * at or before t.
+ */
+static bool
+reminder_overdue(const KpiReminderRow *row, TimestampTz t)
+{
+	return row->result_due_at <= t;
+}
+
 /* Reads the reminder cohort and backlog into the figures f, allocated in mcxt. */
 static void
 compute_reminders(KpiWeeklyFigures *f, const char *timezone, MemoryContext mcxt)
 {
 	TupleDesc	desc;
-	int			has_result_col;
+	KpiSource  *source = kpi_source_get("reminders");
 
 	/* cohort: reminders dated in [S, P] */
-	run_reminder_query(false, f->period_start, f->period_end, f->end_ts, timezone);
+	run_reminder_query(source, REMINDERS_COHORT, f->period_start, f->period_end, f->end_ts,
+					   timezone);
 	MemoryContextSwitchTo(mcxt);
 	desc = SPI_tuptable->tupdesc;
-	has_result_col = SPI_fnumber(desc, "has_result");
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tuple = SPI_tuptable->vals[i];
@@ -363,7 +366,7 @@ compute_reminders(KpiWeeklyFigures *f, const char *timezone, MemoryContext mcxt)
 
 		CHECK_FOR_INTERRUPTS();
 		f->reminders_made++;
-		if (DatumGetBool(SPI_getbinval(tuple, desc, has_result_col, &isnull)))
+		if (DatumGetBool(SPI_getbinval(tuple, desc, REM_HAS_RESULT, &isnull)))
 			f->reminders_with_result++;
 		else
 		{
@@ -376,7 +379,8 @@ compute_reminders(KpiWeeklyFigures *f, const char *timezone, MemoryContext mcxt)
 	SPI_freetuptable(SPI_tuptable);
 
 	/* backlog: reminders dated in [backlog_start, S), overdue at E_ts */
-	run_reminder_query(true, f->backlog_start, f->period_start, f->end_ts, timezone);
+	run_reminder_query(source, REMINDERS_BACKLOG, f->backlog_start, f->period_start, f->end_ts,
+					   timezone);
 	MemoryContextSwitchTo(mcxt);
 	desc = SPI_tuptable->tupdesc;
 	for (uint64 i = 0; i < SPI_processed; i++)
@@ -386,7 +390,7 @@ compute_reminders(KpiWeeklyFigures *f, const char *timezone, MemoryContext mcxt)
 		CHECK_FOR_INTERRUPTS();
 		row = reminder_row_read(SPI_tuptable->vals[i], desc, f->reminder_result_days,
 								f->end_ts, timezone);
-		if (row->result_due_at <= f->end_ts)
+		if (reminder_overdue(row, f->end_ts))
 			f->reminder_backlog = lappend(f->reminder_backlog, row);
 		else
 			pfree(row);
@@ -458,6 +462,7 @@ kpi_invoice_kpi_rows(PG_FUNCTION_ARGS)
 	KpiCalendar *cal;
 	DateADT		today;
 	Portal		portal;
+	KpiSource  *source;
 
 	InitMaterializedSRF(fcinfo, 0);
 
@@ -469,13 +474,13 @@ kpi_invoice_kpi_rows(PG_FUNCTION_ARGS)
 	batch_context = AllocSetContextCreate(call_context, "invoice_kpi batch",
 										  ALLOCSET_DEFAULT_SIZES);
 
-	portal = SPI_cursor_open_with_args(NULL, invoice_query(false), 0, NULL, NULL,
-									   NULL, true, 0);
+	source = kpi_source_get("invoices");
+	portal = kpi_source_cursor_open(source, invoice_query(source, false), 0, NULL, NULL);
 	for (;;)
 	{
 		TupleDesc	desc;
 
-		SPI_cursor_fetch(portal, true, INVOICE_KPI_BATCH);
+		kpi_source_cursor_fetch(source, portal, INVOICE_KPI_BATCH);
 		if (SPI_processed == 0)
 			break;
 		desc = SPI_tuptable->tupdesc;
@@ -513,8 +518,67 @@ kpi_invoice_kpi_rows(PG_FUNCTION_ARGS)
 		MemoryContextReset(batch_context);
 		SPI_freetuptable(SPI_tuptable);
 	}
-	SPI_cursor_close(portal);
+	kpi_source_cursor_close(source, portal);
 	SPI_finish();
 	MemoryContextDelete(batch_context);
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(kpi_overdue_reminders);
+
+/*
+ * kpi_mail.overdue_reminders(as_of): the reminders overdue at as_of (§3),
+ * by recorded_at and reminder_id, with the rule and the source reading the
+ * weekly report uses; send_alerts selects the reminders to alert from it.
+ */
+Datum
+kpi_overdue_reminders(PG_FUNCTION_ARGS)
+{
+	TimestampTz as_of = PG_GETARG_TIMESTAMPTZ(0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext call_context = CurrentMemoryContext;
+	KpiSettings *settings;
+	KpiSource  *source;
+	TupleDesc	desc;
+
+	if (TIMESTAMP_NOT_FINITE(as_of))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("l'instant de référence doit être fini")));
+	InitMaterializedSRF(fcinfo, 0);
+
+	SPI_connect();
+	MemoryContextSwitchTo(call_context);
+	settings = kpi_settings_load();
+	source = kpi_source_get("reminders");
+	run_reminder_query(source, REMINDERS_WITHOUT_RESULT, 0, 0, as_of, settings->timezone);
+	MemoryContextSwitchTo(call_context);
+	desc = SPI_tuptable->tupdesc;
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[i];
+		KpiReminderRow *row;
+		Datum		values[8];
+		bool		nulls[8] = {false};
+
+		CHECK_FOR_INTERRUPTS();
+		row = reminder_row_read(tuple, desc, settings->reminder_result_days, as_of,
+								settings->timezone);
+		if (reminder_overdue(row, as_of))
+		{
+			values[0] = SPI_getbinval(tuple, desc, REM_ID, &nulls[0]);
+			values[1] = SPI_getbinval(tuple, desc, REM_CLIENT, &nulls[1]);
+			values[2] = SPI_getbinval(tuple, desc, REM_INVOICE, &nulls[2]);
+			values[3] = SPI_getbinval(tuple, desc, REM_REMINDED_ON, &nulls[3]);
+			values[4] = TimestampTzGetDatum(row->recorded_at);
+			values[5] = TimestampTzGetDatum(row->result_due_at);
+			values[6] = Int32GetDatum(row->days_without_result);
+			values[7] = SPI_getbinval(tuple, desc, REM_RESPONSIBLE, &nulls[7]);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+		pfree(row);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	SPI_finish();
 	return (Datum) 0;
 }

@@ -181,13 +181,22 @@ CREATE TRIGGER settings_keep_row_truncate
 	BEFORE TRUNCATE ON kpi_mail.settings
 	FOR EACH STATEMENT EXECUTE FUNCTION kpi_mail.settings_keep_row();
 
-/* The date of now() in the company time zone. */
+/*
+ * The date of now() in the company time zone, and that time zone.  C
+ * (settings.c): they read the settings with the extension owner's rights,
+ * so every role gets them without any privilege on kpi_mail.settings (§7).
+ */
 CREATE FUNCTION kpi_mail.today()
 RETURNS date
-LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-RETURN (pg_catalog.now() AT TIME ZONE (SELECT s.timezone FROM kpi_mail.settings s))::date;
+AS 'MODULE_PATHNAME', 'kpi_mail_today'
+LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION kpi_mail.today() IS 'Date du jour dans le fuseau horaire de l''entreprise';
+
+CREATE FUNCTION kpi_mail.company_timezone()
+RETURNS text
+AS 'MODULE_PATHNAME', 'kpi_mail_company_timezone'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION kpi_mail.company_timezone() IS 'Fuseau horaire de l''entreprise (paramètre timezone)';
 
 /* ======================================================================
  * §1 Calendar: business days, holidays, company overrides.
@@ -387,7 +396,9 @@ CREATE TRIGGER responsible_email_validate
  *              reminded_on date, recorded_at timestamptz, result text,
  *              result_recorded_at timestamptz, responsible_email text
  * Attaching the company's own tables (§8) changes this text, not the code
- * that computes the indicators.
+ * that computes the indicators.  C code runs it through source.c, which
+ * reads an attached relation with its owner's rights, like a view; SQL code
+ * reads reminders through reminder_source_rows() below.
  */
 CREATE FUNCTION kpi_mail.source_query(kind text)
 RETURNS text
@@ -395,7 +406,7 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	tz text := (SELECT s.timezone FROM kpi_mail.settings s);
+	tz text := kpi_mail.company_timezone();
 	attached text := kpi_mail.attached_source_query(kind);
 BEGIN
 	-- §8: an attached table of the company replaces the built-in one.
@@ -421,6 +432,27 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION kpi_mail.source_query(text) IS 'Requête SQL normalisée de la source des factures ou des relances';
+
+/*
+ * Every row of the reminder source with the normalized columns of
+ * source_query('reminders'), read by source.c: an attached relation with its
+ * owner's rights (the caller needs SELECT on it, as on a view).
+ */
+CREATE FUNCTION kpi_mail.reminder_source_rows(
+	OUT reminder_id bigint,
+	OUT client_name text,
+	OUT invoice_number text,
+	OUT reminded_on date,
+	OUT recorded_at timestamptz,
+	OUT result text,
+	OUT result_recorded_at timestamptz,
+	OUT responsible_email text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'kpi_reminder_source_rows'
+LANGUAGE C STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, kpi_mail, pg_temp;
+COMMENT ON FUNCTION kpi_mail.reminder_source_rows() IS
+	'Lignes de la source des relances (table intégrée ou table attachée, lue avec les droits de son propriétaire)';
 
 /* ======================================================================
  * §2/§4 Indicators, the invoice_kpi view and the weekly report.
@@ -463,6 +495,28 @@ LANGUAGE C STABLE PARALLEL RESTRICTED
 SET search_path = pg_catalog, kpi_mail, pg_temp;
 COMMENT ON FUNCTION kpi_mail.invoice_kpi_rows() IS
 	'Lignes de la vue invoice_kpi : chaque facture de la source évaluée à la date du jour';
+
+/*
+ * §3: the reminders overdue at as_of (no result at as_of, result due at or
+ * before it), with the rule and the reading of the weekly report (C,
+ * indicators.c); send_alerts selects from it.
+ */
+CREATE FUNCTION kpi_mail.overdue_reminders(
+	as_of timestamptz,
+	OUT reminder_id bigint,
+	OUT client_name text,
+	OUT invoice_number text,
+	OUT reminded_on date,
+	OUT recorded_at timestamptz,
+	OUT result_due_at timestamptz,
+	OUT days_without_result integer,
+	OUT responsible_email text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'kpi_overdue_reminders'
+LANGUAGE C STABLE STRICT PARALLEL RESTRICTED
+SET search_path = pg_catalog, kpi_mail, pg_temp;
+COMMENT ON FUNCTION kpi_mail.overdue_reminders(timestamptz) IS
+	'Relances sans résultat dont le délai de saisie est échu à l''instant donné, par date de saisie';
 
 CREATE VIEW kpi_mail.invoice_kpi AS
 	SELECT r.invoice_number, r.client_name, r.edited_on, r.deadline, r.sent_on,
@@ -589,9 +643,9 @@ COMMENT ON FUNCTION kpi_mail.merge_addresses(text[]) IS 'Adresses dans l''ordre,
  * alerted yet (or, when alert_repeat_days > 0, was last alerted at least that
  * many days before as_of, on the wall clock of the company time zone).
  *
- * Reminders are read only through source_query('reminders').  "Has a result
- * at T" (§3): result not NULL and (result_recorded_at < T or NULL); legacy
- * rows (RAS) hold a result, so they never alert.
+ * Reminders are read only through overdue_reminders(as_of), which applies
+ * the §3 rule of the weekly report (legacy rows, RAS, hold a result, so they
+ * never alert) and reads an attached table with its owner's rights.
  *
  * One alert per reminder whatever the concurrency: the claim is the
  * INSERT ... ON CONFLICT DO UPDATE ... WHERE on alert_log's primary key.  A
@@ -628,28 +682,22 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 			      HINT = 'Appelez kpi_mail.send_alerts() sans argument pour utiliser l''instant présent.';
 	END IF;
-	SELECT s.timezone, s.reminder_result_days, s.alert_repeat_days INTO cfg FROM kpi_mail.settings s;
+	SELECT s.timezone, s.alert_repeat_days INTO cfg FROM kpi_mail.settings s;
 	alert_recipients := ARRAY(
 		SELECT r.email FROM kpi_mail.recipient r WHERE r.role = 'alert' ORDER BY r.recipient_id);
 
-	FOR reminder IN EXECUTE pg_catalog.format(
-		$q$SELECT src.reminder_id, src.client_name, src.invoice_number, src.reminded_on,
-		          src.recorded_at, src.responsible_email
-		   FROM (%s) AS src
-		   WHERE pg_catalog.isfinite(src.recorded_at)
-		     -- no result at $1 (§3)
-		     AND (src.result IS NULL OR src.result_recorded_at >= $1)
-		     -- result_due_at = recorded_at + D days on the wall clock of tz
-		     AND ((src.recorded_at AT TIME ZONE $2) + pg_catalog.make_interval(days => $3)) AT TIME ZONE $2 <= $1
-		     -- not alerted yet, or due for a repeat (checked again when claiming)
-		     AND NOT EXISTS (
-		         SELECT 1 FROM kpi_mail.alert_log l
-		         WHERE l.reminder_source = $4 AND l.reminder_id = src.reminder_id
-		           AND ($5 = 0
-		                OR ((l.last_alerted_at AT TIME ZONE $2) + pg_catalog.make_interval(days => $5)) AT TIME ZONE $2 > $1))
-		   ORDER BY src.recorded_at, src.reminder_id$q$,
-		kpi_mail.source_query('reminders'))
-		USING as_of, cfg.timezone, cfg.reminder_result_days, source_name, cfg.alert_repeat_days
+	FOR reminder IN
+		SELECT o.reminder_id, o.client_name, o.invoice_number, o.reminded_on, o.recorded_at,
+		       o.responsible_email
+		FROM kpi_mail.overdue_reminders(as_of) AS o
+		-- not alerted yet, or due for a repeat (checked again when claiming)
+		WHERE NOT EXISTS (
+		      SELECT 1 FROM kpi_mail.alert_log l
+		      WHERE l.reminder_source = source_name AND l.reminder_id = o.reminder_id
+		        AND (cfg.alert_repeat_days = 0
+		             OR ((l.last_alerted_at AT TIME ZONE cfg.timezone)
+		                 + pg_catalog.make_interval(days => cfg.alert_repeat_days)) AT TIME ZONE cfg.timezone > as_of))
+		ORDER BY o.recorded_at, o.reminder_id
 	LOOP
 		responsible := pg_catalog.btrim(reminder.responsible_email);
 		IF responsible <> '' AND NOT kpi_mail.is_valid_email(responsible) THEN
@@ -1374,7 +1422,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	tz text := (SELECT s.timezone FROM kpi_mail.settings s);
+	tz text := kpi_mail.company_timezone();
 	missing boolean;
 	trg record;
 	disabled text[] := '{}';
@@ -1540,8 +1588,7 @@ COMMENT ON FUNCTION kpi_mail.detach(text) IS
  * The source query over the attached relation of a kind (same normalized
  * columns as source_query), or NULL when nothing is attached.  Column types
  * are read again at each call, so the edition date follows the column's type.
- * SECURITY DEFINER so that whoever may read the sources can build the query
- * without reading kpi_mail.attachment: the query itself runs as the caller.
+ * The query is run by source.c as the relation's owner (§8).
  */
 CREATE FUNCTION kpi_mail.attached_source_query(kind text)
 RETURNS text
@@ -1552,7 +1599,7 @@ DECLARE
 	att kpi_mail.attachment;
 	qualified text;
 	relation regclass;
-	tz text := (SELECT s.timezone FROM kpi_mail.settings s);
+	tz text := kpi_mail.company_timezone();
 	edition regtype;
 	edited_on text;
 	recorded_at text;
@@ -1588,11 +1635,10 @@ BEGIN
 			att.invoice_number_column, att.client_column, edited_on, att.sent_on_column, qualified);
 	END IF;
 
-	-- Rows without an entry time in kpi_recorded_at (added by attach) count
-	-- as entered at midnight starting their reminder date, as the backfill.
-	recorded_at := CASE WHEN att.recorded_at_column = 'kpi_recorded_at'
-		THEN pg_catalog.format('coalesce(t.kpi_recorded_at, (t.%I::date::timestamp AT TIME ZONE %L))', att.reminded_on_column, tz)
-		ELSE pg_catalog.format('t.%I::timestamptz', att.recorded_at_column) END;
+	-- A NULL entry time is read by the indicators (and thus the alerts) as
+	-- midnight starting the reminder date in tz, as the backfill of
+	-- kpi_recorded_at (indicators.c, the one place of this rule).
+	recorded_at := pg_catalog.format('t.%I::timestamptz', att.recorded_at_column);
 	RETURN pg_catalog.format(
 		'SELECT t.%I::bigint AS reminder_id, t.%I::text AS client_name, t.%I::text AS invoice_number, '
 		't.%I::date AS reminded_on, %s AS recorded_at, t.%I::text AS result, '
@@ -1618,12 +1664,12 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	RETURN QUERY EXECUTE pg_catalog.format(
-		'SELECT s.reminder_id, s.client_name, s.invoice_number, s.reminded_on, s.result FROM (%s) s '
-		'WHERE s.result IS NOT NULL AND s.result NOT IN (%L, %L, %L) '
-		'ORDER BY s.reminded_on, s.reminder_id',
-		kpi_mail.source_query('reminders'),
-		'délais supplémentaire', 'nouvelle relance', 'règlement facture');
+	RETURN QUERY
+		SELECT s.reminder_id, s.client_name, s.invoice_number, s.reminded_on, s.result
+		FROM kpi_mail.reminder_source_rows() s
+		WHERE s.result IS NOT NULL
+		  AND s.result NOT IN ('délais supplémentaire', 'nouvelle relance', 'règlement facture')
+		ORDER BY s.reminded_on, s.reminder_id;
 END
 $$;
 COMMENT ON FUNCTION kpi_mail.legacy_results() IS
@@ -1635,7 +1681,8 @@ REVOKE EXECUTE ON FUNCTION kpi_mail.detach(text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION kpi_mail.legacy_results() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION kpi_mail.attach_check_kind(text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION kpi_mail.attach_relation_kind(regclass, boolean) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION kpi_mail.attach_column_type(regclass, text) FROM PUBLIC;
+-- attach_column_type only reads the catalog: attached_source_query, which
+-- runs with the caller's rights, needs it for every reader of the sources.
 REVOKE EXECUTE ON FUNCTION kpi_mail.attach_check_column(regclass, text, text, text, boolean) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION kpi_mail.attach_drop_triggers(kpi_mail.attachment) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION kpi_mail.attach_backfill_recorded_at(regclass, text) FROM PUBLIC;
@@ -1678,15 +1725,11 @@ REVOKE ALL ON kpi_mail.outbox FROM PUBLIC;
 --   GRANT EXECUTE ON PROCEDURE kpi_mail.run_scheduled(timestamptz) TO kpi_admin;
 -- The settings (and the SMTP password) are changed by the owner only.
 --
--- Settings: the table is not readable as a whole (SELECT * fails) and the
--- smtp_password column never is; its other columns are readable, because
--- functions running with the caller's rights read them (today(), the
--- reminder default, source_query(), the calendar and the indicators).
--- settings_public shows exactly those columns to everyone with schema USAGE.
-GRANT SELECT (singleton, smtp_url, smtp_username, smtp_tls, smtp_timeout_ms, mail_from, timezone,
-			  holiday_calendar, invoice_max_business_days, reminder_result_days, detail_limit,
-			  backlog_weeks, alert_repeat_days, report_weekday, report_time)
-	ON kpi_mail.settings TO PUBLIC;
+-- Settings: not readable by PUBLIC at all.  The C code reads them through
+-- one accessor (settings.c) with the extension owner's rights, so today(),
+-- company_timezone(), the reminder default, source_query(), the guards,
+-- the calendar and the indicators work for every role.  settings_public
+-- shows everything but the password to everyone with schema USAGE.
 GRANT SELECT ON kpi_mail.settings_public TO PUBLIC;
 -- Recipients (personal data), the alert log: owner only, like the outbox.
 REVOKE ALL ON kpi_mail.recipient, kpi_mail.alert_log FROM PUBLIC;

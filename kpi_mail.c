@@ -4,8 +4,9 @@
  *
  * The work is split by concern: settings.c (the settings row), calendar.c
  * (business days), guard.c (result guard and date validations),
- * indicators.c (the KPIs), report.c (weekly report text and figures), and
- * the mail files (message building, SMTP delivery).
+ * source.c (reading invoices and reminders, an attached table as its
+ * owner), indicators.c (the KPIs), report.c (weekly report text and
+ * figures), and the mail files (message building, SMTP delivery).
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"

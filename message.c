@@ -18,7 +18,6 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "pgtime.h"
@@ -29,6 +28,7 @@
 #include "utils/timestamp.h"
 
 #include "message.h"
+#include "settings.h"
 
 /* RFC 2047 §2: a line holding encoded words is at most 76 characters. */
 #define HEADER_LINE_MAX 76
@@ -497,7 +497,7 @@ PG_FUNCTION_INFO_V1(kpi_build_message);
 Datum
 kpi_build_message(PG_FUNCTION_ARGS)
 {
-	MemoryContext caller_context = CurrentMemoryContext;
+	KpiSettings *settings;
 	ArrayType  *array;
 	Datum	   *elems;
 	bool	   *nulls;
@@ -515,17 +515,9 @@ kpi_build_message(PG_FUNCTION_ARGS)
 	for (int i = 0; i < n; i++)
 		recipients[i] = nulls[i] ? NULL : TextDatumGetCString(elems[i]);
 
-	SPI_connect();
-	if (SPI_execute("SELECT mail_from, timezone FROM kpi_mail.settings", true, 1) != SPI_OK_SELECT ||
-		SPI_processed != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("la table kpi_mail.settings doit contenir exactement une ligne")));
-	message.mail_from = MemoryContextStrdup(caller_context,
-											SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
-	message.timezone = MemoryContextStrdup(caller_context,
-										   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2));
-	SPI_finish();
+	settings = kpi_settings_load();
+	message.mail_from = settings->mail_from;
+	message.timezone = settings->timezone;
 
 	message.recipients = recipients;
 	message.nrecipients = n;

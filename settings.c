@@ -6,14 +6,23 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
 #include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "settings.h"
 
-/* Returns column colname of the single SPI result row as a C string (NULL if null). */
+/*
+ * Returns column colname of the single SPI result row as a C string (NULL if
+ * null), allocated in CurrentMemoryContext.
+ */
 static char *
 spi_text(const char *colname)
 {
@@ -31,31 +40,44 @@ spi_int(const char *colname)
 	return value ? pg_strtoint32(value) : 0;
 }
 
-/*
- * Reads the settings row.  The caller is connected to SPI; the strings are
- * copied to the caller's memory context so they outlive SPI_finish().
- */
-KpiSettings *
-kpi_settings_load(void)
+/* The owner of schema kpi_mail, i.e. of the extension's tables. */
+Oid
+kpi_extension_owner(void)
 {
-	MemoryContext caller_context = CurrentMemoryContext;
-	MemoryContext spi_context;
+	Oid			nspid = get_namespace_oid("kpi_mail", false);
+	HeapTuple	tuple = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nspid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for namespace %u", nspid);
+	owner = ((Form_pg_namespace) GETSTRUCT(tuple))->nspowner;
+	ReleaseSysCache(tuple);
+	return owner;
+}
+
+/* Reads the settings row through a new SPI connection into a struct in mcxt. */
+static KpiSettings *
+settings_read(MemoryContext mcxt)
+{
 	KpiSettings *settings;
 
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute("SELECT timezone, holiday_calendar, invoice_max_business_days,"
 					" reminder_result_days, detail_limit, backlog_weeks,"
-					" alert_repeat_days, report_weekday, report_time::text AS report_time,"
+					" alert_repeat_days, report_weekday, report_time::pg_catalog.text AS report_time,"
 					" mail_from, smtp_url FROM kpi_mail.settings",
-					true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+					true, 2) != SPI_OK_SELECT || SPI_processed != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("la table kpi_mail.settings doit contenir exactement une ligne"),
 				 errhint("Recréez la ligne avec INSERT INTO kpi_mail.settings DEFAULT VALUES.")));
 
-	spi_context = MemoryContextSwitchTo(caller_context);
+	/* SPI_connect() switched to the SPI context, freed by SPI_finish() */
+	MemoryContextSwitchTo(mcxt);
 	settings = palloc0(sizeof(KpiSettings));
-	settings->timezone = pstrdup(spi_text("timezone"));
-	settings->holiday_calendar = pstrdup(spi_text("holiday_calendar"));
+	settings->timezone = spi_text("timezone");
+	settings->holiday_calendar = spi_text("holiday_calendar");
 	settings->invoice_max_business_days = spi_int("invoice_max_business_days");
 	settings->reminder_result_days = spi_int("reminder_result_days");
 	settings->detail_limit = spi_int("detail_limit");
@@ -64,9 +86,41 @@ kpi_settings_load(void)
 	settings->report_weekday = spi_int("report_weekday");
 	settings->report_time = DatumGetTimeADT(DirectFunctionCall1(time_in,
 																CStringGetDatum(spi_text("report_time"))));
-	settings->mail_from = pstrdup(spi_text("mail_from"));
-	settings->smtp_url = pstrdup(spi_text("smtp_url"));
-	MemoryContextSwitchTo(spi_context);
+	settings->mail_from = spi_text("mail_from");
+	settings->smtp_url = spi_text("smtp_url");
+	SPI_finish();
+	return settings;
+}
+
+/*
+ * Reads the settings row as the extension owner, in a restricted security
+ * context (like the referential-integrity checks): kpi_mail.settings is not
+ * readable by PUBLIC (it holds the SMTP password), yet the guards, today()
+ * and the indicators run with the caller's rights.  The query names only a
+ * qualified table and pg_catalog, and the struct is allocated in the
+ * caller's memory context.
+ */
+KpiSettings *
+kpi_settings_load(void)
+{
+	MemoryContext caller_context = CurrentMemoryContext;
+	KpiSettings *volatile settings = NULL;
+	Oid			save_userid;
+	int			save_sec_context;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(kpi_extension_owner(),
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	PG_TRY();
+	{
+		settings = settings_read(caller_context);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	}
+	PG_END_TRY();
 	return settings;
 }
 
@@ -111,4 +165,22 @@ kpi_add_days_in_zone(TimestampTz ts, int days, const char *timezone)
 	return DatumGetTimestampTz(DirectFunctionCall2(timestamp_zone,
 												   CStringGetTextDatum(timezone),
 												   TimestampGetDatum(shifted)));
+}
+
+PG_FUNCTION_INFO_V1(kpi_mail_today);
+
+/* kpi_mail.today(): the date of now() in the company time zone, for every role. */
+Datum
+kpi_mail_today(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATEADT(kpi_today(kpi_settings_load()));
+}
+
+PG_FUNCTION_INFO_V1(kpi_mail_company_timezone);
+
+/* kpi_mail.company_timezone(): the setting timezone, for every role (§7). */
+Datum
+kpi_mail_company_timezone(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(kpi_settings_load()->timezone));
 }

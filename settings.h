@@ -26,8 +26,16 @@ typedef struct KpiSettings
 	char	   *smtp_url;
 } KpiSettings;
 
-/* Reads the settings row (through SPI; connects if needed) into CurrentMemoryContext. */
+/*
+ * Reads the settings row into CurrentMemoryContext, with the extension
+ * owner's rights (so callers need no privilege on kpi_mail.settings).  Uses
+ * SPI (connects and disconnects itself, so it may be called connected or
+ * not).  The one place that reads the non-secret settings.
+ */
 extern KpiSettings *kpi_settings_load(void);
+
+/* The owner of schema kpi_mail, i.e. of the extension's tables. */
+extern Oid	kpi_extension_owner(void);
 
 /* The date of now() in the company time zone. */
 extern DateADT kpi_today(const KpiSettings *settings);

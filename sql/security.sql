@@ -65,6 +65,48 @@ SELECT pg_catalog.has_column_privilege('public', 'kpi_mail.settings', 'smtp_pass
 	   pg_catalog.has_table_privilege('public', 'kpi_mail.settings_public', 'SELECT') AS public_settings_public,
 	   pg_catalog.has_schema_privilege('public', 'kpi_mail', 'USAGE') AS public_schema_usage;
 
+-- PUBLIC has no column of kpi_mail.settings either: the C code reads them
+-- with the owner's rights (one accessor, settings.c).  No row expected.
+SELECT a.attname AS public_readable_setting
+FROM pg_catalog.pg_attribute a
+WHERE a.attrelid = 'kpi_mail.settings'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+  AND pg_catalog.has_column_privilege('public', 'kpi_mail.settings', a.attname, 'SELECT');
+
+-- Staff with USAGE and SELECT/INSERT/UPDATE on the built-in tables only
+-- (README): the guards, today(), the calendar and the indicators still work.
+CREATE ROLE regress_kpi_staff NOLOGIN;
+GRANT USAGE ON SCHEMA kpi_mail TO regress_kpi_staff;
+GRANT SELECT, INSERT, UPDATE ON kpi_mail.invoice, kpi_mail.payment_reminder TO regress_kpi_staff;
+GRANT SELECT ON kpi_mail.invoice_kpi TO regress_kpi_staff;
+UPDATE kpi_mail.settings SET timezone = 'Pacific/Kiritimati';
+SET ROLE regress_kpi_staff;
+SELECT kpi_mail.company_timezone() AS tz,
+	   kpi_mail.today() = (now() AT TIME ZONE 'Pacific/Kiritimati')::date AS today_in_tz,
+	   kpi_mail.business_days_between('2026-04-30', '2026-05-11') AS business_days;
+INSERT INTO kpi_mail.invoice (invoice_number, client_name, edited_at)
+VALUES ('F-STAFF', 'Dupont SARL', '2026-03-02 09:00+01');
+UPDATE kpi_mail.invoice SET sent_on = '2026-03-09' WHERE invoice_number = 'F-STAFF';
+SELECT invoice_number, edited_on, deadline, sent_on, delay_business_days, status FROM kpi_mail.invoice_kpi;
+-- the guards read the settings too: a future date, a send date before the edition, RAS
+SELECT pg_temp.try('UPDATE kpi_mail.invoice SET sent_on = kpi_mail.today() + 1 WHERE invoice_number = ''F-STAFF''') AS future_sent_on;
+SELECT pg_temp.try('UPDATE kpi_mail.invoice SET sent_on = ''2026-03-01'' WHERE invoice_number = ''F-STAFF''') AS sent_before_edition;
+INSERT INTO kpi_mail.payment_reminder (client_name, invoice_number, reminded_on, recorded_at)
+VALUES ('Dupont SARL', 'F-STAFF', '2026-03-10', '2026-03-10 10:00+01');
+WITH r AS (INSERT INTO kpi_mail.payment_reminder (client_name, invoice_number) VALUES ('Durand', 'F-9')
+		   RETURNING reminded_on)
+SELECT reminded_on = kpi_mail.today() AS default_reminded_on_is_today FROM r;
+SELECT pg_temp.try('INSERT INTO kpi_mail.payment_reminder (client_name, invoice_number, reminded_on) VALUES (''Durand'', ''F-10'', kpi_mail.today() + 1)') AS future_reminder;
+UPDATE kpi_mail.payment_reminder SET result = 'nouvelle relance' WHERE invoice_number = 'F-STAFF';
+SELECT pg_temp.try('UPDATE kpi_mail.payment_reminder SET result = ''RAS'' WHERE invoice_number = ''F-STAFF''') AS ras;
+SELECT pg_catalog.split_part(kpi_mail.kpi_weekly_report('2026-03-15'), E'\n', 1) AS report_first_line;
+SELECT f -> 'invoices' ->> 'edited' AS invoices_edited, f -> 'invoices' ->> 'on_time' AS on_time,
+	   f -> 'reminders' ->> 'made' AS reminders_made, f -> 'reminders' ->> 'with_result' AS with_result
+FROM kpi_mail.kpi_weekly_figures('2026-03-15') AS f;
+RESET ROLE;
+UPDATE kpi_mail.settings SET timezone = 'Europe/Paris';
+DELETE FROM kpi_mail.invoice;
+DELETE FROM kpi_mail.payment_reminder;
+
 -- The mail functions run as the owner, with a fixed search_path.
 SELECT p.oid::regprocedure AS function, p.prosecdef AS security_definer, p.proconfig,
 	   pg_catalog.has_function_privilege('public', p.oid, 'EXECUTE') AS public_execute
@@ -99,7 +141,8 @@ SELECT pg_temp.try('SELECT count(*) FROM kpi_mail.outbox') AS read_outbox;
 RESET ROLE;
 SELECT count(*) AS outbox_rows FROM kpi_mail.outbox;
 
-DROP OWNED BY regress_kpi_clerk, regress_kpi_admin;
+DROP OWNED BY regress_kpi_clerk, regress_kpi_admin, regress_kpi_staff;
 DROP ROLE regress_kpi_clerk;
 DROP ROLE regress_kpi_admin;
+DROP ROLE regress_kpi_staff;
 DROP EXTENSION kpi_mail;
