@@ -292,29 +292,6 @@ row_date(TriggerData *trigdata, HeapTuple row, int attnum, DateADT *date)
 	return !isnull;
 }
 
-/*
- * The company's settings for one trigger call, in the caller's memory
- * context (kpi_settings_load connects to SPI itself and reads them with the
- * extension owner's rights, so staff need no privilege on the settings).
- */
-static KpiSettings *
-load_settings(void)
-{
-<<<<<<< HEAD
-	MemoryContext caller_context = CurrentMemoryContext;
-	KpiSettings *settings;
-
-	SPI_connect();
-	/* allocate in the caller's context: SPI_finish() frees the SPI one */
-	MemoryContextSwitchTo(caller_context);
-	settings = kpi_settings_load();
-	SPI_finish();
-	return settings;
-=======
-	return kpi_settings_load();
->>>>>>> secure
-}
-
 /* Raises the 23514 error "<what> after today" with both dates in the detail. */
 static void
 reject_future_date(TriggerData *trigdata, const char *message, DateADT date, DateADT today)
@@ -360,7 +337,7 @@ invoice_sent_on_guard(PG_FUNCTION_ARGS)
 		!row_date(trigdata, row, sent_attnum, &sent_on))
 		return PointerGetDatum(NULL);
 
-	settings = load_settings();
+	settings = kpi_settings_load();
 	today = kpi_today(settings);
 	if (sent_on > today)
 		reject_future_date(trigdata,
@@ -405,7 +382,7 @@ reminder_date_guard(PG_FUNCTION_ARGS)
 	if (column_unchanged(trigdata, attnum) || (row = row_to_check(trigdata)) == NULL ||
 		!row_date(trigdata, row, attnum, &reminded_on))
 		return PointerGetDatum(NULL);
-	today = kpi_today(load_settings());
+	today = kpi_today(kpi_settings_load());
 	if (reminded_on > today)
 		reject_future_date(trigdata,
 						   "la date de relance ne peut pas être postérieure à aujourd'hui",
