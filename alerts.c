@@ -17,7 +17,6 @@
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
 
-#include "alerts.h"
 #include "settings.h"
 #include "textfmt.h"
 
@@ -30,27 +29,6 @@ local_timestamp(TimestampTz ts, const char *timezone)
 	return DatumGetTimestamp(DirectFunctionCall2(timestamptz_zone,
 												 CStringGetTextDatum(timezone),
 												 TimestampTzGetDatum(ts)));
-}
-
-/*
- * Whole days from "from" to "to" on the wall clock of timezone: start from the
- * difference of the local dates, which can only be one too many (when the
- * local time of "to" is earlier in its day than that of "from").
- */
-int
-kpi_whole_days_in_zone(TimestampTz from, TimestampTz to, const char *timezone)
-{
-	int			k;
-
-	if (TIMESTAMP_NOT_FINITE(from) || TIMESTAMP_NOT_FINITE(to))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("impossible de compter les jours entre deux instants dont l'un est infini")));
-
-	k = kpi_date_in_zone(to, timezone) - kpi_date_in_zone(from, timezone);
-	while (kpi_add_days_in_zone(from, k, timezone) > to)
-		k--;
-	return k;
 }
 
 /* Appends the wall-clock date and time of ts in timezone as "DD/MM/YYYY à HH:MM". */

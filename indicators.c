@@ -207,22 +207,6 @@ late_invoice_cmp(const ListCell *a, const ListCell *b)
 	return (ra->ordinal > rb->ordinal) - (ra->ordinal < rb->ordinal);
 }
 
-/* The largest k such that from + k days (wall clock of tz) <= to; 0 if none. */
-static int
-whole_days_between(TimestampTz from, TimestampTz to, const char *timezone)
-{
-	int			k;
-
-	if (to < from)
-		return 0;
-	k = kpi_date_in_zone(to, timezone) - kpi_date_in_zone(from, timezone);
-	while (k > 0 && kpi_add_days_in_zone(from, k, timezone) > to)
-		k--;
-	while (kpi_add_days_in_zone(from, k + 1, timezone) <= to)
-		k++;
-	return k;
-}
-
 /*
  * The period end a caller asked for: NULL means yesterday in the company
  * time zone; a date after today there (or an infinite date) is refused.
@@ -332,7 +316,7 @@ reminder_row_read(HeapTuple tuple, TupleDesc desc, int result_days,
 	row->recorded_at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, REM_RECORDED_AT, &isnull));
 	row->result_due_at = kpi_add_days_in_zone(row->recorded_at, result_days, timezone);
 	row->result_due_on = kpi_date_in_zone(row->result_due_at, timezone);
-	row->days_without_result = whole_days_between(row->recorded_at, end_ts, timezone);
+	row->days_without_result = kpi_whole_days_in_zone(row->recorded_at, end_ts, timezone);
 	return row;
 }
 

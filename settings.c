@@ -184,3 +184,28 @@ kpi_mail_company_timezone(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_TEXT_P(cstring_to_text(kpi_settings_load()->timezone));
 }
+
+/*
+ * The largest k such that ts_from plus k days on the wall clock of timezone
+ * is not after ts_to (0 when ts_to precedes ts_from): the "days without
+ * result" of SPEC §3, §4 and §5.  Starts from the difference of the local
+ * dates and corrects it by at most a day either way.
+ */
+int
+kpi_whole_days_in_zone(TimestampTz ts_from, TimestampTz ts_to, const char *timezone)
+{
+	int			k;
+
+	if (TIMESTAMP_NOT_FINITE(ts_from) || TIMESTAMP_NOT_FINITE(ts_to))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("impossible de compter les jours entre deux instants dont l'un est infini")));
+	if (ts_to < ts_from)
+		return 0;
+	k = kpi_date_in_zone(ts_to, timezone) - kpi_date_in_zone(ts_from, timezone);
+	while (k > 0 && kpi_add_days_in_zone(ts_from, k, timezone) > ts_to)
+		k--;
+	while (kpi_add_days_in_zone(ts_from, k + 1, timezone) <= ts_to)
+		k++;
+	return k;
+}

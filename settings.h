@@ -49,4 +49,7 @@ extern TimestampTz kpi_midnight_in_zone(DateADT d, const char *timezone);
 /* ts plus days calendar days on the wall clock of the given time zone. */
 extern TimestampTz kpi_add_days_in_zone(TimestampTz ts, int days, const char *timezone);
 
+/* Whole days from ts_from to ts_to on the wall clock of timezone (0 if ts_to < ts_from). */
+extern int	kpi_whole_days_in_zone(TimestampTz ts_from, TimestampTz ts_to, const char *timezone);
+
 #endif							/* KPI_MAIL_SETTINGS_H */
