@@ -609,9 +609,9 @@ CREATE TABLE kpi_mail.alert_log (
 );
 COMMENT ON TABLE kpi_mail.alert_log IS 'Relances ayant déjà fait l''objet d''une alerte';
 
--- jobs: what mail to queue (alerts, weekly report), the schedule, recipient
+-- What mail to queue (alerts, weekly report), the schedule, recipient
 -- validation.  Mail is only ever queued as rows of kpi_mail.outbox; delivery
--- (kpi_mail.deliver_outbox and the after-commit trigger) lives elsewhere.
+-- (kpi_mail.deliver_outbox and the after-commit trigger) follows below.
 
 /* The exact alert body of §5 (C: shares the formatting rules of the report). */
 CREATE FUNCTION kpi_mail.alert_body(client_name text, invoice_number text, reminded_on date,
@@ -1706,7 +1706,7 @@ SELECT pg_catalog.pg_extension_config_dump('kpi_mail.alert_log', '');
 
 REVOKE ALL ON kpi_mail.settings FROM PUBLIC;
 REVOKE ALL ON kpi_mail.outbox FROM PUBLIC;
--- jobs: privileges (§7).
+-- Privileges (§7).
 --
 -- Nothing in schema kpi_mail is reachable by PUBLIC until the administrator
 -- grants USAGE on the schema: invoices and reminders are business data.
