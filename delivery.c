@@ -109,6 +109,7 @@ typedef struct OutboxRow
 	int64		id;
 	int			nrecipients;
 	char	  **recipients;
+	char	  **names;			/* display names, one per recipient, or NULL */
 	char	   *wire;			/* the message, or NULL when it could not be built */
 	char	   *error;			/* why it could not be built */
 } OutboxRow;
@@ -445,6 +446,7 @@ build_row(OutboxRow *row, const DeliveryConfig *config, const char *subject,
 		message.mail_from = config->smtp.mail_from;
 		message.recipients = (const char *const *) row->recipients;
 		message.nrecipients = row->nrecipients;
+		message.names = (const char *const *) row->names;
 		message.subject = subject;
 		message.body = body;
 		message.date = GetCurrentTimestamp();
@@ -471,8 +473,10 @@ build_row(OutboxRow *row, const DeliveryConfig *config, const char *subject,
 
 /*
  * Reads up to BATCH_SIZE due pending rows (locking them, skipping rows
- * another transaction holds), gives each its lasting Message-ID on its
- * first attempt, and builds the messages.  Returns the number of rows.
+ * another transaction holds) with the display names of their recipients
+ * (kpi_mail.recipient_display_names, in the same query), gives each its
+ * lasting Message-ID on its first attempt, and builds the messages.
+ * Returns the number of rows.
  */
 static int
 fetch_due(const DeliveryConfig *config, MemoryContext cxt, OutboxRow **rows_out)
@@ -482,7 +486,16 @@ fetch_due(const DeliveryConfig *config, MemoryContext cxt, OutboxRow **rows_out)
 	SPITupleTable *tuptable;
 
 	step_begin("kpi_mail : lecture de kpi_mail.outbox");
-	if (SPI_execute("SELECT o.message_id, o.recipients, o.subject, o.body, o.mail_message_id"
+	/*
+	 * The query reads kpi_mail.recipient (display names) after locking the
+	 * outbox; DROP EXTENSION locks recipient first: lock it first too, so
+	 * that a worker and a DROP EXTENSION wait for one another, never
+	 * deadlock.
+	 */
+	if (SPI_execute("LOCK TABLE kpi_mail.recipient IN ACCESS SHARE MODE", false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "recipient lock failed");
+	if (SPI_execute("SELECT o.message_id, o.recipients, o.subject, o.body, o.mail_message_id,"
+					" kpi_mail.recipient_display_names(o.recipients)"
 					" FROM kpi_mail.outbox o"
 					" WHERE o.status = 'pending' AND o.next_attempt_at <= pg_catalog.now()"
 					" ORDER BY o.next_attempt_at, o.message_id"
@@ -501,17 +514,19 @@ fetch_due(const DeliveryConfig *config, MemoryContext cxt, OutboxRow **rows_out)
 		char	   *body;
 		char	   *message_id;
 		MemoryContext spi_cxt = MemoryContextSwitchTo(cxt);
-		ArrayType  *array;
-		Datum	   *elems;
-		bool	   *nulls;
+		Datum		names;
+		int			nnames;
 
 		rows[i].id = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
-		array = DatumGetArrayTypePCopy(SPI_getbinval(tuple, desc, 2, &isnull));
-		deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT,
-						  &elems, &nulls, &rows[i].nrecipients);
-		rows[i].recipients = palloc0(sizeof(char *) * Max(rows[i].nrecipients, 1));
-		for (int j = 0; j < rows[i].nrecipients; j++)
-			rows[i].recipients[j] = nulls[j] ? NULL : TextDatumGetCString(elems[j]);
+		rows[i].recipients = kpi_message_strings(SPI_getbinval(tuple, desc, 2, &isnull),
+												 &rows[i].nrecipients);
+		names = SPI_getbinval(tuple, desc, 6, &isnull);
+		if (!isnull)
+		{
+			rows[i].names = kpi_message_strings(names, &nnames);
+			if (nnames != rows[i].nrecipients)
+				rows[i].names = NULL;
+		}
 		subject = SPI_getvalue(tuple, desc, 3);
 		body = SPI_getvalue(tuple, desc, 4);
 		message_id = SPI_getvalue(tuple, desc, 5);

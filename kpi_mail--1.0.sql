@@ -1109,13 +1109,34 @@ SET search_path = pg_catalog, kpi_mail, pg_temp;
 COMMENT ON FUNCTION kpi_mail.deliver_outbox() IS 'Envoie les mails en attente dont l''heure est venue ; renvoie le nombre de mails envoyés (un processus de fond libre parmi max_worker_processes est nécessaire)';
 REVOKE EXECUTE ON FUNCTION kpi_mail.deliver_outbox() FROM PUBLIC;
 
+/*
+ * The display name of each address for the To header, in order: the
+ * display_name of the kpi_mail.recipient row with the same address (case
+ * aside; of several, the lowest recipient_id), NULL without one.  Delivery
+ * and build_message use it; outbox.recipients stay plain addresses.
+ */
+CREATE FUNCTION kpi_mail.recipient_display_names(addresses text[])
+RETURNS text[]
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, kpi_mail, pg_temp
+BEGIN ATOMIC
+	SELECT ARRAY(
+		SELECT (SELECT r.display_name FROM kpi_mail.recipient r
+				WHERE pg_catalog.lower(r.email) OPERATOR(pg_catalog.=) pg_catalog.lower(a.address)
+				ORDER BY r.recipient_id LIMIT 1)
+		FROM pg_catalog.unnest(addresses) WITH ORDINALITY AS a(address, n)
+		ORDER BY a.n);
+END;
+COMMENT ON FUNCTION kpi_mail.recipient_display_names(text[]) IS 'Noms affichés (kpi_mail.recipient.display_name) des adresses données, dans l''ordre, NULL pour une adresse sans destinataire ; utilisés dans l''en-tête To des mails';
+REVOKE EXECUTE ON FUNCTION kpi_mail.recipient_display_names(text[]) FROM PUBLIC;
+
 CREATE FUNCTION kpi_mail.build_message(recipients text[], subject text, body text,
 	sent_at timestamptz DEFAULT pg_catalog.now(), message_id text DEFAULT NULL)
 RETURNS text
 AS 'MODULE_PATHNAME', 'kpi_build_message'
 LANGUAGE C VOLATILE
 SET search_path = pg_catalog, kpi_mail, pg_temp;
-COMMENT ON FUNCTION kpi_mail.build_message(text[], text, text, timestamptz, text) IS 'Texte exact (RFC 5322, MIME, quoted-printable) du mail que la livraison enverrait ; Message-ID aléatoire si NULL';
+COMMENT ON FUNCTION kpi_mail.build_message(text[], text, text, timestamptz, text) IS 'Texte exact (RFC 5322, MIME, quoted-printable) du mail que la livraison enverrait, noms affichés des destinataires compris ; Message-ID aléatoire si NULL';
 REVOKE EXECUTE ON FUNCTION kpi_mail.build_message(text[], text, text, timestamptz, text) FROM PUBLIC;
 
 /* ======================================================================

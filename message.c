@@ -11,13 +11,17 @@
  *	- the body is quoted-printable (RFC 2045): lines of at most 76 octets,
  *	  a leading '.' and a leading "From " encoded, so that dot lines and mbox
  *	  readers leave the text intact (libcurl dot-stuffs as well);
- *	- addresses and the Message-ID are checked character by character.
+ *	- addresses and the Message-ID are checked character by character;
+ *	- a recipient's display name goes into To as "Name <address>": as is
+ *	  when made of atext words, else as a quoted-string when ASCII, else as
+ *	  encoded words like the subject; its control characters become spaces.
  * Every line ends with CRLF.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "pgtime.h"
@@ -151,6 +155,22 @@ kpi_message_new_id(const char *mail_from, int64 outbox_id)
 	return psprintf("<kpi-mail." INT64_FORMAT ".%s@%s>", outbox_id, hex, domain);
 }
 
+/* The elements of a text[] as C strings, NULL for NULL (palloc'd); *n their number. */
+char **
+kpi_message_strings(Datum array, int *n)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	char	  **strings;
+
+	deconstruct_array(DatumGetArrayTypePCopy(array), TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, n);
+	strings = palloc0(sizeof(char *) * Max(*n, 1));
+	for (int i = 0; i < *n; i++)
+		strings[i] = nulls[i] ? NULL : TextDatumGetCString(elems[i]);
+	return strings;
+}
+
 /* The text converted to UTF-8 (the database may use another encoding). */
 static const char *
 to_utf8(const char *s)
@@ -211,35 +231,6 @@ append_date(StringInfo buf, TimestampTz date, const char *timezone)
 					 east < 0 ? '-' : '+', abs(east) / 3600, (abs(east) / 60) % 60);
 }
 
-/* Appends "To: a, b" folded after a comma before a line gets longer than 78. */
-static void
-append_to(StringInfo buf, const char *const *recipients, int n)
-{
-	int			linelen;
-
-	appendStringInfoString(buf, "To:");
-	linelen = 3;
-	for (int i = 0; i < n; i++)
-	{
-		int			len = strlen(recipients[i]);
-
-		if (i > 0)
-		{
-			appendStringInfoChar(buf, ',');
-			linelen++;
-		}
-		if (i > 0 && linelen + 1 + len > FOLD_AT)
-		{
-			appendStringInfoString(buf, "\r\n");
-			linelen = 0;
-		}
-		appendStringInfoChar(buf, ' ');
-		appendBinaryStringInfo(buf, recipients[i], len);
-		linelen += 1 + len;
-	}
-	appendStringInfoString(buf, "\r\n");
-}
-
 /* True when the cleaned subject can be written as is: short-worded printable ASCII. */
 static bool
 subject_is_plain(const char *s)
@@ -298,7 +289,7 @@ append_plain_subject(StringInfo buf, const char *s)
 	appendStringInfoString(buf, "\r\n");
 }
 
-/* Octets that RFC 2047 §5(3) lets a "Q" encoded word in a Subject hold as is. */
+/* Octets that RFC 2047 §5(3) lets a "Q" encoded word hold as is, even in a phrase. */
 static bool
 q_literal(unsigned char c)
 {
@@ -306,32 +297,68 @@ q_literal(unsigned char c)
 		c == '!' || c == '*' || c == '+' || c == '-' || c == '/';
 }
 
-/*
- * Appends the subject as "Q" encoded words, one per line: a UTF-8 character
- * is never split between two words, and each line (with "Subject: " or the
- * folding space) stays within 76 characters, so each word within 75.
- */
-static void
-append_encoded_subject(StringInfo buf, const char *s)
+/* Octets one character of a "Q" encoded word takes: 1 as is, 3 as "=XX". */
+static int
+q_length(const unsigned char *p, int clen)
+{
+	int			elen = 0;
+
+	for (int i = 0; i < clen; i++)
+		elen += (q_literal(p[i]) || p[i] == ' ') ? 1 : 3;
+	return elen;
+}
+
+/* Length of s as ONE "Q" encoded word, delimiters included. */
+static int
+encoded_length(const char *s)
 {
 	const unsigned char *p = (const unsigned char *) s;
 	const unsigned char *end = p + strlen(s);
-	int			budget = HEADER_LINE_MAX - (int) strlen("Subject: ") -
-		(int) strlen(EW_PREFIX) - (int) strlen(EW_SUFFIX);
-	int			used = 0;
+	int			len = (int) strlen(EW_PREFIX EW_SUFFIX);
 
-	appendStringInfoString(buf, "Subject: " EW_PREFIX);
 	while (p < end)
 	{
 		int			clen = Min(pg_utf_mblen(p), end - p);
-		int			elen = 0;
 
-		for (int i = 0; i < clen; i++)
-			elen += (q_literal(p[i]) || p[i] == ' ') ? 1 : 3;
-		if (used + elen > budget)
+		len += q_length(p, clen);
+		p += clen;
+	}
+	return len;
+}
+
+/*
+ * Appends the UTF-8 text s as "Q" encoded words, each preceded by a space or
+ * a fold: *linelen is the length of the current line, in and out.  Only the
+ * characters RFC 2047 §5(3) allows in a phrase are written as is, so the
+ * words may stand in a Subject as in a display name.  A UTF-8 character is
+ * never split between two words, and a line holding words stays within 76
+ * characters, so each word within 75.
+ */
+static void
+append_encoded_words(StringInfo buf, const char *s, int *linelen)
+{
+	const unsigned char *p = (const unsigned char *) s;
+	const unsigned char *end = p + strlen(s);
+	int			overhead = (int) strlen(EW_PREFIX) + (int) strlen(EW_SUFFIX);
+	int			used = 0;
+
+	/* room for at least one 4-octet character after the space */
+	if (*linelen + 1 + overhead + 12 > HEADER_LINE_MAX)
+	{
+		appendStringInfoString(buf, "\r\n");
+		*linelen = 0;
+	}
+	appendStringInfoString(buf, " " EW_PREFIX);
+	*linelen += 1 + overhead;
+	while (p < end)
+	{
+		int			clen = Min(pg_utf_mblen(p), end - p);
+		int			elen = q_length(p, clen);
+
+		if (used > 0 && *linelen + used + elen > HEADER_LINE_MAX)
 		{
 			appendStringInfoString(buf, EW_SUFFIX "\r\n " EW_PREFIX);
-			budget = HEADER_LINE_MAX - 1 - (int) strlen(EW_PREFIX) - (int) strlen(EW_SUFFIX);
+			*linelen = 1 + overhead;
 			used = 0;
 		}
 		for (int i = 0; i < clen; i++)
@@ -350,7 +377,183 @@ append_encoded_subject(StringInfo buf, const char *s)
 		used += elen;
 		p += clen;
 	}
-	appendStringInfoString(buf, EW_SUFFIX "\r\n");
+	appendStringInfoString(buf, EW_SUFFIX);
+	*linelen += used;
+}
+
+/* Appends the subject as encoded words (see append_encoded_words). */
+static void
+append_encoded_subject(StringInfo buf, const char *s)
+{
+	int			linelen = (int) strlen("Subject:");
+
+	appendStringInfoString(buf, "Subject:");
+	append_encoded_words(buf, s, &linelen);
+	appendStringInfoString(buf, "\r\n");
+}
+
+/* How a display name is written in the To header (RFC 5322 §3.4, RFC 2047 §5(3)). */
+typedef enum NameForm
+{
+	NAME_NONE,					/* no name: the bare address */
+	NAME_ATOMS,					/* atext words and single spaces, as is */
+	NAME_QUOTED,				/* printable ASCII with specials: a quoted-string */
+	NAME_ENCODED				/* anything else: RFC 2047 encoded words */
+} NameForm;
+
+/*
+ * The display name as it goes into the header (palloc'd UTF-8: control
+ * characters become spaces, runs of spaces one space, none at either end),
+ * or NULL when nothing is left; *form says how to write it.
+ */
+static char *
+clean_name(const char *name, NameForm *form)
+{
+	char	   *clean;
+	char	   *out;
+	bool		ascii = true;
+	bool		atoms = true;
+
+	*form = NAME_NONE;
+	if (name == NULL)
+		return NULL;
+	clean = pstrdup(to_utf8(name));
+	out = clean;
+	for (const unsigned char *p = (const unsigned char *) clean; *p; p++)
+	{
+		char		c = (*p < 0x20 || *p == 0x7f) ? ' ' : (char) *p;
+
+		if (c == ' ' && (out == clean || out[-1] == ' '))
+			continue;
+		*out++ = c;
+	}
+	if (out > clean && out[-1] == ' ')
+		out--;
+	*out = '\0';
+	if (*clean == '\0')
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *) clean; *p; p++)
+	{
+		if (*p >= 0x80)
+			ascii = false;
+		else if (*p != ' ' && !is_atext(*p))
+			atoms = false;
+	}
+	/* "=?" would be decoded by readers, even inside a quoted-string */
+	if (!ascii || strstr(clean, "=?") != NULL)
+		*form = NAME_ENCODED;
+	else
+		*form = atoms ? NAME_ATOMS : NAME_QUOTED;
+	return clean;
+}
+
+/* Length of the quoted-string of an ASCII name: quotes, and a backslash before \\ and ". */
+static int
+quoted_length(const char *name)
+{
+	int			len = 2;
+
+	for (const char *p = name; *p; p++)
+		len += (*p == '\\' || *p == '"') ? 2 : 1;
+	return len;
+}
+
+/* Appends the quoted-string of an ASCII name. */
+static void
+append_quoted(StringInfo buf, const char *name)
+{
+	appendStringInfoChar(buf, '"');
+	for (const char *p = name; *p; p++)
+	{
+		if (*p == '\\' || *p == '"')
+			appendStringInfoChar(buf, '\\');
+		appendStringInfoChar(buf, *p);
+	}
+	appendStringInfoChar(buf, '"');
+}
+
+/*
+ * Appends "To: Name <a>, b" with each recipient's display name if any:
+ * folded between addresses (and inside a long encoded name, and before
+ * "<address>" when needed) so that lines stay within 78 characters, 76 when
+ * they hold encoded words, unless a single address is longer.
+ */
+static void
+append_to(StringInfo buf, const char *const *recipients, const char *const *names, int n)
+{
+	int			linelen = 3;	/* "To:" */
+
+	appendStringInfoString(buf, "To:");
+	for (int i = 0; i < n; i++)
+	{
+		NameForm	form;
+		char	   *name = clean_name(names ? names[i] : NULL, &form);
+		int			addrlen = strlen(recipients[i]);
+		int			comma = (i < n - 1) ? 1 : 0;
+		int			limit = FOLD_AT;
+		int			namelen = 0;
+		int			itemlen;
+
+		if (form == NAME_ATOMS)
+			namelen = strlen(name);
+		else if (form == NAME_QUOTED)
+			namelen = quoted_length(name);
+		/* a plain name too long for a line of its own is encoded, so that it can be folded */
+		if ((form == NAME_ATOMS || form == NAME_QUOTED) &&
+			(i == 0 ? linelen : 0) + 1 + namelen + 1 + addrlen + 2 + comma > FOLD_AT)
+			form = NAME_ENCODED;
+		if (form == NAME_ENCODED)
+		{
+			namelen = encoded_length(name);
+			limit = HEADER_LINE_MAX;
+		}
+		itemlen = (form == NAME_NONE) ? addrlen : namelen + 1 + addrlen + 2;
+		if (i > 0 && linelen + 1 + itemlen + comma > limit)
+		{
+			appendStringInfoString(buf, "\r\n");
+			linelen = 0;
+		}
+		switch (form)
+		{
+			case NAME_NONE:
+				break;
+			case NAME_ATOMS:
+				appendStringInfoChar(buf, ' ');
+				appendStringInfoString(buf, name);
+				linelen += 1 + namelen;
+				break;
+			case NAME_QUOTED:
+				appendStringInfoChar(buf, ' ');
+				append_quoted(buf, name);
+				linelen += 1 + namelen;
+				break;
+			case NAME_ENCODED:
+				append_encoded_words(buf, name, &linelen);
+				break;
+		}
+		if (form == NAME_NONE)
+		{
+			appendStringInfoChar(buf, ' ');
+			appendBinaryStringInfo(buf, recipients[i], addrlen);
+			linelen += 1 + addrlen;
+		}
+		else
+		{
+			if (linelen + 3 + addrlen + comma > limit)
+			{
+				appendStringInfoString(buf, "\r\n");
+				linelen = 0;
+			}
+			appendStringInfo(buf, " <%s>", recipients[i]);
+			linelen += 3 + addrlen;
+		}
+		if (comma)
+		{
+			appendStringInfoChar(buf, ',');
+			linelen++;
+		}
+	}
+	appendStringInfoString(buf, "\r\n");
 }
 
 /* Appends the Subject header: control characters become spaces, then plain or encoded. */
@@ -473,7 +676,7 @@ kpi_message_build(const KpiMessage *message)
 	initStringInfo(&buf);
 	append_date(&buf, message->date, message->timezone);
 	appendStringInfo(&buf, "From: %s\r\n", message->mail_from);
-	append_to(&buf, to, message->nrecipients);
+	append_to(&buf, to, message->names, message->nrecipients);
 	append_subject(&buf, to_utf8(message->subject ? message->subject : ""));
 	appendStringInfo(&buf, "Message-ID: %s\r\n", message->message_id);
 	appendStringInfoString(&buf,
@@ -492,35 +695,50 @@ PG_FUNCTION_INFO_V1(kpi_build_message);
 /*
  * kpi_mail.build_message(recipients, subject, body, date, message_id): the
  * message delivery would send, with From and the Date zone from the
- * settings; for tests and for checking what recipients will get.
+ * settings and the display names of kpi_mail.recipient_display_names();
+ * for tests and for checking what recipients will get.
  */
 Datum
 kpi_build_message(PG_FUNCTION_ARGS)
 {
 	KpiSettings *settings;
-	ArrayType  *array;
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n;
+	MemoryContext caller = CurrentMemoryContext;
+	Oid			types[1] = {TEXTARRAYOID};
+	Datum		values[1];
+	bool		isnull;
+	int			nnames;
 	KpiMessage	message = {0};
-	const char **recipients;
 	char	   *wire;
 
 	for (int i = 0; i < 4; i++)
 		if (PG_ARGISNULL(i))
 			PG_RETURN_NULL();
-	array = PG_GETARG_ARRAYTYPE_P(0);
-	deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
-	recipients = palloc0(sizeof(char *) * Max(n, 1));
-	for (int i = 0; i < n; i++)
-		recipients[i] = nulls[i] ? NULL : TextDatumGetCString(elems[i]);
+	values[0] = PG_GETARG_DATUM(0);
+	message.recipients = (const char *const *) kpi_message_strings(values[0], &message.nrecipients);
+
+	/* the same look-up as delivery */
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT kpi_mail.recipient_display_names($1)",
+							  1, types, values, NULL, true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "display name query failed");
+	values[0] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (!isnull)
+	{
+		MemoryContext spi = MemoryContextSwitchTo(caller);
+
+		message.names = (const char *const *) kpi_message_strings(values[0], &nnames);
+		if (nnames != message.nrecipients)
+			message.names = NULL;
+		MemoryContextSwitchTo(spi);
+	}
+	SPI_finish();
 
 	settings = kpi_settings_load();
 	message.mail_from = settings->mail_from;
 	message.timezone = settings->timezone;
 
-	message.recipients = recipients;
-	message.nrecipients = n;
 	message.subject = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	message.body = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	message.date = PG_GETARG_TIMESTAMPTZ(3);

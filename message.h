@@ -11,19 +11,25 @@
 
 /*
  * Everything a message is made of.  Strings are in the server encoding; the
- * message is UTF-8.  recipients are plain addresses (local@domain).
+ * message is UTF-8.  recipients are plain addresses (local@domain); names
+ * are any text (control characters become spaces).
  */
 typedef struct KpiMessage
 {
 	const char *mail_from;		/* From, and the domain of the Message-ID */
 	const char *const *recipients;	/* To */
 	int			nrecipients;
+	const char *const *names;	/* display names in To: NULL, or one per
+								 * recipient (NULL: none) */
 	const char *subject;		/* any text: control characters become spaces */
 	const char *body;			/* any text: LF or CRLF line ends */
 	TimestampTz date;			/* Date */
 	const char *timezone;		/* zone of the Date header (IANA name) */
 	const char *message_id;		/* "<...@...>" */
 } KpiMessage;
+
+/* The elements of a text[] as C strings, NULL for NULL (palloc'd); *n their number. */
+extern char **kpi_message_strings(Datum array, int *n);
 
 /* True when address is a plain addr-spec that is safe in a header and in SMTP. */
 extern bool kpi_message_address_ok(const char *address);

@@ -54,6 +54,32 @@ SELECT pg_temp.show(kpi_mail.build_message(
 	E'Client : Dupont\r\nBcc: someone@example.invalid\rX\n',
 	'2026-11-30 07:00:00+01', '<a@b>'));
 
+-- display names of kpi_mail.recipient in To (address case aside, lowest
+-- recipient_id first): atext words as is, specials quoted, non-ASCII and
+-- "=?" encoded, control characters as spaces (here past the trigger), a
+-- name too long for one line encoded and folded, no row or a blank name:
+-- the bare address; the addresses themselves are unchanged
+INSERT INTO kpi_mail.recipient (email, display_name, role) VALUES
+	('direction@societe.example', 'Direction', 'report'),
+	('DIRECTION@societe.example', 'Autre nom', 'alert'),
+	('roux@societe.example', 'Roux, "Paul" \ compta', 'report'),
+	('dg@societe.example', 'Direction générale', 'report'),
+	('piege@societe.example', '=?UTF-8?Q?x?=', 'report'),
+	('blanc@societe.example', '   ', 'report'),
+	('long@societe.example', 'Service des relances clients de la Société Générale d''Équipements Électriques', 'report'),
+	('longascii@societe.example', 'Service des relances clients et du recouvrement des creances impayees', 'report');
+SET session_replication_role = replica;	-- past recipient_validate
+INSERT INTO kpi_mail.recipient (email, display_name, role) VALUES
+	('ctrl@societe.example', E' Jean\t\tDupont\r\nBcc: x@y ', 'report');
+RESET session_replication_role;
+SELECT pg_temp.show(kpi_mail.build_message(
+	ARRAY['Direction@Societe.example', 'roux@societe.example', 'dg@societe.example', 'inconnu@societe.example',
+		'piege@societe.example', 'blanc@societe.example', 'ctrl@societe.example',
+		'long@societe.example', 'longascii@societe.example'],
+	's', 'b', '2026-11-30 07:00:00+01', '<a@b>'));
+SELECT kpi_mail.recipient_display_names(ARRAY['Direction@Societe.example', 'inconnu@societe.example', NULL]);
+DELETE FROM kpi_mail.recipient;
+
 \pset format aligned
 \pset tuples_only off
 
@@ -135,6 +161,7 @@ SELECT p.oid::regprocedure AS function, p.prosecdef, p.proconfig,
 FROM pg_proc p
 WHERE p.oid IN ('kpi_mail.deliver_outbox()'::regprocedure,
 	'kpi_mail.build_message(text[], text, text, timestamptz, text)'::regprocedure,
+	'kpi_mail.recipient_display_names(text[])'::regprocedure,
 	'kpi_mail.outbox_queued()'::regprocedure)
 ORDER BY 1::text;
 CREATE ROLE kpi_regress_clerk;
