@@ -82,6 +82,10 @@ class EndToEnd(unittest.TestCase):
         self.assertEqual(str(mail["Subject"]),
                          "Rapport hebdomadaire des indicateurs – semaine du 23/11/2026 au 29/11/2026")
         self.assertEqual([a.addr_spec for a in mail["To"].addresses], ["direction@example.com", "daf@example.com"])
+        # the display names of kpi_mail.recipient, around the same plain addresses
+        self.assertEqual([a.display_name for a in mail["To"].addresses], ["Direction", "DAF"])
+        self.assertIn(b"\r\nTo: Direction <direction@example.com>, DAF <daf@example.com>\r\n",
+                      self.server.messages[0].data)
         self.assertEqual(mail["From"].addresses[0].addr_spec, "kpi@societe.example")
         self.assertEqual(sorted(self.server.messages[0].rcpt_tos), ["daf@example.com", "direction@example.com"])
         self.assertEqual(mail.get_content_type(), "text/plain")
@@ -124,6 +128,16 @@ class EndToEnd(unittest.TestCase):
         self.assertEqual(to("F2026-0815"), ["Managers@Example.com", "chef.equipe@example.com"])
         self.assertEqual(to("F2026-0840"), ["Managers@Example.com", "chef.equipe@example.com", "claire@example.com"])
         self.assertEqual(to("F2026-0790"), ["Managers@Example.com", "chef.equipe@example.com"])
+
+        # display names: Managers from kpi_mail.recipient; none for a NULL display_name
+        # (chef.equipe) nor for a responsible person without a recipient row (claire)
+        def names(invoice):
+            return [a.display_name for a in by_invoice[invoice][1]["To"].addresses]
+        self.assertEqual(names("F2026-0815"), ["Managers", ""])
+        self.assertEqual(names("F2026-0840"), ["Managers", "", ""])
+        self.assertEqual(names("F2026-0790"), ["Managers", ""])
+        self.assertIn(b"\r\nTo: Managers <Managers@Example.com>, chef.equipe@example.com,\r\n"
+                      b" claire@example.com\r\n", by_invoice["F2026-0840"][0].data)
         self.assertEqual(sorted(by_invoice["F2026-0840"][0].rcpt_tos),
                          ["Managers@Example.com", "chef.equipe@example.com", "claire@example.com"])
 
