@@ -38,12 +38,8 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
-#include "access/htup_details.h"
-#include "access/table.h"
 #include "access/xact.h"
 #include "access/xlog.h"
-#include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
@@ -58,7 +54,6 @@
 #include "utils/array.h"
 #include "utils/backend_status.h"
 #include "utils/builtins.h"
-#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
@@ -67,6 +62,7 @@
 
 #include "delivery.h"
 #include "message.h"
+#include "settings.h"
 #include "smtp.h"
 
 /* Advisory lock keys (pg_advisory_lock(int4, int4)); locks are per database. */
@@ -122,30 +118,6 @@ static Oid	queued_owner = InvalidOid;
 /* Memory contexts of the worker: for the run, and the one a step returns to. */
 static MemoryContext worker_context = NULL;
 static MemoryContext step_return_context = NULL;
-
-/* The owner of the kpi_mail extension, as whom the worker runs. */
-static Oid
-extension_owner(void)
-{
-	Relation	rel;
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tuple;
-	Oid			owner = InvalidOid;
-
-	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
-				CStringGetDatum("kpi_mail"));
-	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
-	tuple = systable_getnext(scan);
-	if (HeapTupleIsValid(tuple))
-		owner = ((Form_pg_extension) GETSTRUCT(tuple))->extowner;
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	if (!OidIsValid(owner))
-		elog(ERROR, "extension kpi_mail not found");
-	return owner;
-}
 
 /*
  * Asks the postmaster for a delivery worker for this database.  With a
@@ -244,7 +216,7 @@ kpi_outbox_queued(PG_FUNCTION_ARGS)
 		xact_callback_registered = true;
 	}
 	/* look the owner up now: the commit callback must not touch catalogs */
-	queued_owner = extension_owner();
+	queued_owner = kpi_extension_owner();
 	mail_queued = true;
 	return PointerGetDatum(NULL);
 }
@@ -274,7 +246,7 @@ kpi_deliver_outbox(PG_FUNCTION_ARGS)
 	report = (DeliveryReport *) dsm_segment_address(seg);
 	memset(report, 0, sizeof(DeliveryReport));
 
-	if (!start_worker(extension_owner(), false, dsm_segment_handle(seg), &handle))
+	if (!start_worker(kpi_extension_owner(), false, dsm_segment_handle(seg), &handle))
 	{
 		dsm_detach(seg);
 		warn_no_worker();

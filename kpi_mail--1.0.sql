@@ -139,10 +139,8 @@ $$;
 /* A plain addr-spec (local@domain), no display name, no CR/LF or spaces. */
 CREATE FUNCTION kpi_mail.is_valid_email(address text)
 RETURNS boolean
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN address IS NOT NULL
-	AND pg_catalog.length(address) <= 254
-	AND address ~ '^[A-Za-z0-9.!#$%&''*+/=?^_`{|}~-]+@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$';
+AS 'MODULE_PATHNAME', 'kpi_is_valid_email'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION kpi_mail.is_valid_email(text) IS 'Vrai si le texte est une adresse e-mail simple (local@domaine)';
 
 COMMENT ON FUNCTION kpi_mail.settings_validate() IS 'Trigger : vérifie les paramètres (messages en français) ; un INSERT remplace la ligne';

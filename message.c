@@ -73,29 +73,45 @@ is_dot_atom(const char *s, size_t len)
 	return true;
 }
 
-/* True when s[0..len) is a host name: letters, digits, '-' and dots. */
+/*
+ * True when s[0..len) is a host name: dot-separated labels of 1 to 63
+ * letters, digits and '-', starting and ending with a letter or digit.
+ */
 static bool
 is_domain(const char *s, size_t len)
 {
-	if (len == 0 || len > 253 || s[0] == '.' || s[len - 1] == '.' || s[0] == '-')
+	size_t		label = 0;		/* length of the current label */
+
+	if (len == 0 || len > 253)
 		return false;
-	for (size_t i = 0; i < len; i++)
+	for (size_t i = 0; i <= len; i++)
 	{
-		unsigned char c = (unsigned char) s[i];
+		unsigned char c = i < len ? (unsigned char) s[i] : '.';
 
 		if (c == '.')
 		{
-			if (s[i + 1] == '.')
+			if (label == 0 || s[i - 1] == '-')
+				return false;
+			label = 0;
+		}
+		else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+				 (c == '-' && label > 0))
+		{
+			if (++label > 63)
 				return false;
 		}
-		else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-				   (c >= '0' && c <= '9') || c == '-'))
+		else
 			return false;
 	}
 	return true;
 }
 
-/* A plain local@domain, as kpi_mail.is_valid_email() accepts: nothing to quote or fold. */
+/*
+ * A plain local@domain with nothing to quote or fold: a local part of atext
+ * and dots, a host name, at most 254 octets.  The one definition of a valid
+ * address: kpi_mail.is_valid_email() (settings, recipients, responsible
+ * persons) and the message builder both use it.
+ */
 bool
 kpi_message_address_ok(const char *address)
 {
@@ -108,11 +124,20 @@ kpi_message_address_ok(const char *address)
 	at = strchr(address, '@');
 	if (len > 254 || at == NULL || strchr(at + 1, '@') != NULL)
 		return false;
-	/* the local part of kpi_mail.is_valid_email() is looser than a dot-atom: atext and dots */
 	for (const char *p = address; p < at; p++)
 		if (!is_atext((unsigned char) *p) && *p != '.')
 			return false;
 	return at > address && is_domain(at + 1, strlen(at + 1));
+}
+
+PG_FUNCTION_INFO_V1(kpi_is_valid_email);
+
+/* kpi_mail.is_valid_email(address text) → boolean; NULL is not an address. */
+Datum
+kpi_is_valid_email(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(!PG_ARGISNULL(0) &&
+				   kpi_message_address_ok(text_to_cstring(PG_GETARG_TEXT_PP(0))));
 }
 
 /* "<dot-atom@dot-atom>" with nothing else. */

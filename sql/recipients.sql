@@ -45,4 +45,13 @@ FROM (VALUES
 ) AS t(command);
 SELECT mail_from FROM kpi_mail.settings;
 
+-- the one address rule (C, shared with the message builder): local part of
+-- atext and dots, host labels of 1 to 63 letters, digits and inner '-'
+SELECT CASE WHEN length(a) > 40 THEN length(a) || ' octets' ELSE a END AS address,
+	kpi_mail.is_valid_email(a) AS valid
+FROM unnest(ARRAY['a@b', 'a.b@c.d', 'x@-a.fr', 'x@a-.fr', 'x@a..fr', 'x@.a', 'x@a.', '@a.fr', 'a@@b',
+	'a b@c', 'é@a.fr', 'x@' || repeat('a', 63) || '.fr', 'x@' || repeat('a', 64) || '.fr', 'a@b-c.d',
+	NULL, '', 'x@a.fr.', 'x@1.2.3.4', 'a!#$%&''*+/=?^_`{|}~-.@x.fr', repeat('a', 243) || '@example.fr',
+	repeat('a', 244) || '@example.fr']) AS t(a);
+
 DROP EXTENSION kpi_mail;
